@@ -1,0 +1,38 @@
+"""hetdag: heterogeneous-agent macro models as graphs of blocks, solved in the sequence space.
+
+Declare blocks with :func:`simple`, :func:`solved` and :func:`het`, combine them with
+:func:`create_model`, then call ``solve_steady_state``, ``solve_jacobian``,
+``solve_impulse_linear`` and ``solve_impulse_nonlinear`` on the model.
+"""
+
+from . import errors as errors
+from .blocks import Block as Block
+from .blocks import CombinedBlock as CombinedBlock
+from .blocks import SimpleBlock as SimpleBlock
+from .blocks import SolvedBlock as SolvedBlock
+from .blocks import combine as combine
+from .blocks import create_model as create_model
+from .blocks import simple as simple
+from .blocks import solved as solved
+from .jacobians import JacobianDict as JacobianDict
+from .jacobians import ShiftMatrix as ShiftMatrix
+from .results import ImpulseDict as ImpulseDict
+from .results import SteadyState as SteadyState
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Block",
+    "CombinedBlock",
+    "ImpulseDict",
+    "JacobianDict",
+    "ShiftMatrix",
+    "SimpleBlock",
+    "SolvedBlock",
+    "SteadyState",
+    "combine",
+    "create_model",
+    "errors",
+    "simple",
+    "solved",
+]

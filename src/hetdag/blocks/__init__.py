@@ -1,0 +1,21 @@
+"""Block kinds: simple, solved, heterogeneous-agent, and combined (models)."""
+
+from ._block import Block as Block
+from ._combined import CombinedBlock as CombinedBlock
+from ._combined import combine as combine
+from ._combined import create_model as create_model
+from ._simple import SimpleBlock as SimpleBlock
+from ._simple import simple as simple
+from ._solved import SolvedBlock as SolvedBlock
+from ._solved import solved as solved
+
+__all__ = [
+    "Block",
+    "CombinedBlock",
+    "SimpleBlock",
+    "SolvedBlock",
+    "combine",
+    "create_model",
+    "simple",
+    "solved",
+]

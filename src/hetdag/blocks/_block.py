@@ -1,0 +1,207 @@
+"""The interface every block (simple, solved, heterogeneous-agent, model) implements.
+
+A block maps input sequences to output sequences over t = 0..T-1. Subclasses
+implement three private methods; the public ones validate and cache:
+
+- ``_steady_state(values) -> (outputs, internals)``
+- ``_path(ss, paths, T, internals) -> (outputs, internals)``: levels in, levels out;
+  inputs absent from ``paths`` sit at the steady state.
+- ``_jacobian(ss, inputs, T) -> JacobianDict`` for ``inputs`` a subset of ``self.inputs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from numbers import Number
+
+import numpy as np
+
+from ..errors import ModelSpecError, NonFiniteError
+from ..jacobians._jacobian_dict import JacobianDict, check_T
+from ..results import ImpulseDict, SteadyState
+
+
+class Block:
+    """Base class: name, inputs, outputs and the public solution methods."""
+
+    kind: str = "block"
+    name: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+    def __init__(self) -> None:
+        self._jac_cache: dict = {}
+
+    # ------------------------------------------------------------------ hooks
+    def _steady_state(self, values: dict) -> tuple[dict, dict]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _path(self, ss, paths: dict, T: int, internals) -> tuple[dict, dict]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _jacobian(self, ss, inputs: list[str], T: int) -> JacobianDict:  # pragma: no cover
+        raise NotImplementedError
+
+    # --------------------------------------------------------------- helpers
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.name!r} inputs={list(self.inputs)} "
+            f"outputs={list(self.outputs)}>"
+        )
+
+    def _check_calibration(self, calibration: Mapping) -> dict:
+        missing = [i for i in self.inputs if i not in calibration]
+        if missing:
+            raise ModelSpecError(
+                f"Block {self.name!r}: missing calibration input(s) {missing}; "
+                f"the block needs {sorted(self.inputs)}"
+            )
+        for k in self.inputs:
+            check_numeric(calibration[k], k, self.name)
+        return dict(calibration)
+
+    def internal_blocks(self) -> list[str]:
+        """Names of blocks (including nested ones) that keep internals."""
+        return []
+
+    # ---------------------------------------------------------- public API
+    def steady_state(self, calibration: Mapping) -> SteadyState:
+        """Evaluate the block at given inputs (no solving) and return every variable."""
+        values = self._check_calibration(calibration)
+        outputs, internals = self._steady_state(values)
+        ss = SteadyState({**values, **outputs}, internals)
+        return ss
+
+    def jacobian(
+        self,
+        ss: Mapping,
+        inputs: Sequence[str],
+        outputs: Sequence[str] | None = None,
+        T: int = 300,
+    ) -> JacobianDict:
+        """Jacobian ``J[o][i][t, s] = d o_t / d i_s`` at the steady state.
+
+        Results are cached on (steady state, inputs, outputs, T).
+        """
+        T = check_T(T)
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+        for i in inputs:
+            if i not in self.inputs:
+                raise ModelSpecError(
+                    f"Block {self.name!r}: {i!r} is not an input; inputs are {sorted(self.inputs)}"
+                )
+        outputs = list(self.outputs) if outputs is None else list(outputs)
+        for o in outputs:
+            if o not in self.outputs:
+                raise ModelSpecError(
+                    f"Block {self.name!r}: {o!r} is not an output; "
+                    f"outputs are {sorted(self.outputs)}"
+                )
+        ss = as_steady_state(ss)
+        key = (ss.fingerprint(), tuple(inputs), tuple(outputs), T)
+        hit = self._jac_cache.get(key)
+        if hit is not None:
+            return hit
+        J = self._jacobian(ss, inputs, T).subset(outputs)
+        if len(self._jac_cache) > 32:
+            self._jac_cache.clear()
+        self._jac_cache[key] = J
+        return J
+
+    def impulse_nonlinear_partial(
+        self, ss: Mapping, shocks: Mapping, internals: Iterable[str] | None = None
+    ) -> ImpulseDict:
+        """Outputs along a path where the inputs in ``shocks`` (deviations) move."""
+        ss = as_steady_state(ss)
+        T = shock_horizon(shocks, self)
+        paths = {k: ss[k] + np.asarray(v, dtype=float) for k, v in shocks.items()}
+        out, ints = self._path(ss, paths, T, set(internals or ()))
+        return ImpulseDict({k: out[k] - ss[k] for k in out}, T, internals=ints)
+
+    # Solution methods are implemented in hetdag.solvers; bound here so that every
+    # block (a model, a solved block, a single het block) can be solved alike.
+    def solve_steady_state(self, calibration, unknowns, targets, solver=None, **kwargs):
+        from ..solvers._steady_state import solve_steady_state
+
+        return solve_steady_state(self, calibration, unknowns, targets, solver=solver, **kwargs)
+
+    def solve_jacobian(self, ss, unknowns, targets, inputs, outputs=None, T=300, **kwargs):
+        from ..solvers._linear import solve_jacobian
+
+        return solve_jacobian(self, ss, unknowns, targets, inputs, outputs, T, **kwargs)
+
+    def solve_impulse_linear(self, ss, unknowns, targets, shocks, outputs=None, **kwargs):
+        from ..solvers._linear import solve_impulse_linear
+
+        return solve_impulse_linear(self, ss, unknowns, targets, shocks, outputs, **kwargs)
+
+    def solve_impulse_nonlinear(self, ss, unknowns, targets, shocks, outputs=None, **kwargs):
+        from ..solvers._nonlinear import solve_impulse_nonlinear
+
+        return solve_impulse_nonlinear(self, ss, unknowns, targets, shocks, outputs, **kwargs)
+
+    def remap(self, mapping: Mapping[str, str], name: str | None = None) -> Block:
+        """Rename inputs/outputs (``{old: new}``); see :class:`RemappedBlock`."""
+        from ._remap import RemappedBlock
+
+        return RemappedBlock(self, mapping, name)
+
+    def rename(self, name: str) -> Block:
+        from ._remap import RemappedBlock
+
+        return RemappedBlock(self, {}, name)
+
+
+def check_numeric(value, variable: str, block: str) -> None:
+    if isinstance(value, (bool, np.bool_)):
+        raise ModelSpecError(
+            f"Block {block!r}: input {variable!r} is a boolean ({value!r}); expected a number"
+        )
+    if isinstance(value, Number):
+        return
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        return
+    raise ModelSpecError(
+        f"Block {block!r}: input {variable!r} must be numeric, got {type(value).__name__} "
+        f"{value!r:.60}"
+    )
+
+
+def check_finite(outputs: Mapping, block: str, context: str) -> None:
+    for k, v in outputs.items():
+        a = np.asarray(v)
+        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            bad = np.argwhere(~np.isfinite(np.atleast_1d(a)))
+            where = f" at index {tuple(bad[0])}" if bad.size else ""
+            raise NonFiniteError(
+                f"Block {block!r} produced NaN or inf in {k!r}{where} ({context})",
+                block=block,
+                variable=k,
+            )
+
+
+def as_steady_state(ss: Mapping) -> SteadyState:
+    return ss if isinstance(ss, SteadyState) else SteadyState(ss)
+
+
+def shock_horizon(shocks: Mapping, block: Block) -> int:
+    if not shocks:
+        raise ModelSpecError(f"Block {block.name!r}: no shocks given")
+    lengths = {}
+    for k, v in shocks.items():
+        if k not in block.inputs:
+            raise ModelSpecError(
+                f"Block {block.name!r}: shock {k!r} is not an input; inputs are "
+                f"{sorted(block.inputs)}"
+            )
+        a = np.asarray(v, dtype=float)
+        if a.ndim != 1:
+            raise ModelSpecError(
+                f"Block {block.name!r}: shock {k!r} must be a 1-D sequence, got shape {a.shape}"
+            )
+        if not np.all(np.isfinite(a)):
+            raise ModelSpecError(f"Block {block.name!r}: shock {k!r} contains NaN or inf")
+        lengths[k] = len(a)
+    if len(set(lengths.values())) > 1:
+        raise ModelSpecError(f"Block {block.name!r}: shocks have different lengths {lengths}")
+    return check_T(next(iter(lengths.values())))

@@ -1,0 +1,121 @@
+"""Models: a DAG of blocks that is itself a block.
+
+Inputs of a model are the variables its blocks read but no block produces;
+outputs are everything its blocks produce. Steady states and paths are evaluated
+block by block in topological order; Jacobians are accumulated forward:
+``dO/dz = sum_i J_block[o][i] dI/dz``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..errors import ModelSpecError
+from ..graph._dag import build_graph, topological_order
+from ..jacobians._jacobian_dict import JacobianDict, compose, identity
+from ._block import Block
+
+
+class CombinedBlock(Block):
+    """A model: blocks ordered along their DAG; usable as a block inside another model."""
+
+    kind = "model"
+
+    def __init__(self, blocks: Sequence[Block], name: str = "model"):
+        super().__init__()
+        blocks = [b for b in blocks]
+        if not blocks:
+            raise ModelSpecError(f"Model {name!r}: no blocks given")
+        for b in blocks:
+            if not isinstance(b, Block):
+                raise ModelSpecError(
+                    f"Model {name!r}: {b!r} is not a block; decorate it with @hd.simple, "
+                    "@hd.solved or @hd.het"
+                )
+        self.name = name
+        self.graph = build_graph(blocks, name)
+        order = topological_order(self.graph, blocks, name)
+        self.blocks = [blocks[j] for j in order]
+        produced: dict[str, None] = {}
+        for b in self.blocks:
+            produced.update(dict.fromkeys(b.outputs))
+        needed: dict[str, None] = {}
+        for b in self.blocks:
+            needed.update(dict.fromkeys(i for i in b.inputs if i not in produced))
+        self.inputs = tuple(needed)
+        self.outputs = tuple(produced)
+
+    def __getitem__(self, name: str) -> Block:
+        for b in self.blocks:
+            if b.name == name:
+                return b
+        raise KeyError(f"Model {self.name!r} has no block {name!r}")
+
+    def internal_blocks(self) -> list[str]:
+        return [n for b in self.blocks for n in b.internal_blocks()]
+
+    def _steady_state(self, values: dict) -> tuple[dict, dict]:
+        values = dict(values)
+        internals: dict = {}
+        outputs: dict = {}
+        for b in self.blocks:
+            out, ints = b._steady_state({i: values[i] for i in b.inputs})
+            values.update(out)
+            outputs.update(out)
+            internals.update(ints)
+        return outputs, internals
+
+    def _path(self, ss, paths: dict, T: int, internals) -> tuple[dict, dict]:
+        paths = dict(paths)
+        outputs: dict = {}
+        all_ints: dict = {}
+        for b in self.blocks:
+            mine = {i: paths[i] for i in b.inputs if i in paths}
+            if not mine:
+                continue
+            out, ints = b._path(ss, mine, T, internals)
+            paths.update(out)
+            outputs.update(out)
+            all_ints.update(ints)
+        return outputs, all_ints
+
+    def _jacobian(self, ss, inputs: list[str], T: int) -> JacobianDict:
+        total: dict[str, dict[str, object]] = {z: {z: identity(T)} for z in inputs}
+        wanted = set(inputs)
+        for b in self.blocks:
+            relevant = [i for i in b.inputs if i in total]
+            if not relevant:
+                continue
+            Jb = b.jacobian(ss, relevant, T=T)
+            total.update(compose(Jb, total, wanted))
+        nest = {o: total.get(o, {}) for o in self.outputs}
+        return JacobianDict(nest, T, self.name)
+
+    def solved(self, unknowns, targets, name: str | None = None, **kwargs):
+        """Wrap this combination into a solved block with internal unknowns."""
+        from ._solved import SolvedBlock
+
+        return SolvedBlock(self, unknowns, targets, name=name or self.name, **kwargs)
+
+    def draw(self, unknowns=None, targets=None, inputs=None, **kwargs):
+        """Draw the model's DAG; see :func:`hetdag.plotting.draw_dag`."""
+        from ..plotting import draw_dag
+
+        return draw_dag(self, unknowns=unknowns, targets=targets, inputs=inputs, **kwargs)
+
+
+def create_model(blocks: Sequence[Block], name: str = "model") -> CombinedBlock:
+    """Combine blocks into a model ordered along its DAG.
+
+    Raises ``CyclicDependencyError`` naming the blocks and variables along a cycle,
+    and ``ModelSpecError`` when a variable is produced twice or the model's name is
+    also a block's name.
+    """
+    return CombinedBlock(blocks, name)
+
+
+def combine(blocks: Sequence[Block], name: str = "combined") -> CombinedBlock:
+    """Alias of :func:`create_model`, used before ``.solved(...)``."""
+    return CombinedBlock(blocks, name)
+
+

@@ -1,0 +1,153 @@
+"""Simple blocks: outputs are explicit formulas of inputs with leads and lags.
+
+Inside a ``@simple`` function, ``x`` stands for ``x_t`` and ``x(k)`` for ``x_{t+k}``
+(``K(-1)`` is last period's capital, ``r(+1)`` next period's rate). Along a path of
+length T, values before t = 0 and from t = T on sit at the steady state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..errors import ModelSpecError
+from ..jacobians._jacobian_dict import JacobianDict
+from ..jacobians._shift import ShiftMatrix
+from ._block import Block, check_finite
+from ._parsing import read_inputs, read_outputs
+
+
+class _SteadyScalar(float):
+    """A steady-state scalar: every lead and lag equals the value itself."""
+
+    def __call__(self, k: int = 0) -> float:
+        return float(self)
+
+
+class _SteadyArray(np.ndarray):
+    def __call__(self, k: int = 0) -> np.ndarray:
+        return np.asarray(self)
+
+
+class _Path(np.ndarray):
+    """A sequence x_0..x_{T-1}; ``x(k)`` shifts it, padding with the steady state."""
+
+    def __new__(cls, x, ss):
+        obj = np.asarray(x, dtype=float).view(cls)
+        obj._ss = ss
+        return obj
+
+    def __array_finalize__(self, obj):
+        self._ss = getattr(obj, "_ss", None)
+
+    def __call__(self, k: int = 0) -> np.ndarray:
+        x = np.asarray(self)
+        if k == 0:
+            return x
+        out = np.full_like(x, self._ss)
+        T = len(x)
+        if abs(k) >= T:
+            return out
+        if k > 0:
+            out[: T - k] = x[k:]
+        else:
+            out[-k:] = x[: T + k]
+        return out
+
+
+def _steady(v):
+    if isinstance(v, np.ndarray):
+        return v.view(_SteadyArray)
+    return _SteadyScalar(v)
+
+
+class SimpleBlock(Block):
+    """A block of explicit formulas; its Jacobian is a sum of shift operators."""
+
+    kind = "simple"
+
+    def __init__(self, f: Callable, name: str | None = None):
+        super().__init__()
+        self.f = f
+        self.name = name or f.__name__
+        self.inputs = read_inputs(f)
+        self.outputs = read_outputs(f)
+        clash = set(self.inputs) & set(self.outputs)
+        if clash:
+            raise ModelSpecError(
+                f"Block {self.name!r}: {sorted(clash)} are both inputs and outputs"
+            )
+        self._symbolic = None
+
+    def _call(self, args: list) -> dict:
+        res = self.f(*args)
+        res = res if isinstance(res, tuple) else (res,)
+        return dict(zip(self.outputs, res))
+
+    def _steady_state(self, values: dict) -> tuple[dict, dict]:
+        with np.errstate(all="ignore"):
+            out = self._call([_steady(values[i]) for i in self.inputs])
+        out = {k: v if isinstance(v, np.ndarray) and v.ndim else float(v) for k, v in out.items()}
+        check_finite(out, self.name, "steady state")
+        return out, {}
+
+    def _path(self, ss, paths: dict, T: int, internals) -> tuple[dict, dict]:
+        args = [_Path(paths[i], ss[i]) if i in paths else _steady(ss[i]) for i in self.inputs]
+        with np.errstate(all="ignore"):
+            out = self._call(args)
+        out = {k: np.broadcast_to(np.asarray(v, dtype=float), (T,)).copy() for k, v in out.items()}
+        check_finite(out, self.name, "transition path")
+        return out, {}
+
+    @property
+    def symbolic(self):
+        """Exact derivatives (traced with sympy on first use)."""
+        if self._symbolic is None:
+            from ._symbolic import SymbolicJacobian
+
+            self._symbolic = SymbolicJacobian(self.f, self.inputs, self.outputs, self.name)
+        return self._symbolic
+
+    def derivatives(self, ss) -> dict[str, dict[str, dict[int, float]]]:
+        """``{output: {input: {shift: d output_t / d input_{t+shift}}}}`` at ``ss``."""
+        d = self.symbolic.evaluate({i: ss[i] for i in self.inputs})
+        for o, row in d.items():
+            for i, coeffs in row.items():
+                bad = [k for k, c in coeffs.items() if not np.isfinite(c)]
+                if bad:
+                    raise ModelSpecError(
+                        f"Block {self.name!r}: d{o}/d{i} is not finite at the steady state "
+                        f"(shift {bad[0]}); check the steady-state value of {i!r}"
+                    )
+        return d
+
+    def _jacobian(self, ss, inputs: list[str], T: int) -> JacobianDict:
+        d = self.derivatives(ss)
+        nest = {
+            o: {i: ShiftMatrix(d[o][i], T) for i in inputs if i in d.get(o, {})}
+            for o in self.outputs
+        }
+        return JacobianDict(nest, T, self.name)
+
+
+def simple(f: Callable) -> SimpleBlock:
+    """Declare a simple block.
+
+    Inputs are the function's arguments, outputs the names it returns. Write
+    ``x(-1)`` for a lag and ``x(+1)`` for a lead, any integer; NumPy functions
+    (``np.log``, ``np.exp``, ``np.sqrt``, ``**``, ``np.maximum``) work as written and
+    their derivatives are exact.
+
+    Examples
+    --------
+    >>> import hetdag as hd
+    >>> @hd.simple
+    ... def firm(K, L, Z, alpha, delta):
+    ...     r = alpha * Z * (K(-1) / L) ** (alpha - 1) - delta
+    ...     w = (1 - alpha) * Z * (K(-1) / L) ** alpha
+    ...     return r, w
+    >>> firm.outputs
+    ('r', 'w')
+    """
+    return SimpleBlock(f)

@@ -1,0 +1,3 @@
+"""Example models on small grids, reused by tests, notebooks and the command line."""
+
+EXAMPLES = ("rbc", "nk", "krusell_smith", "hank", "two_asset")

@@ -1,0 +1,141 @@
+"""Nested Jacobian containers: ``J[output][input]`` is a T x T matrix.
+
+Entries are :class:`~hetdag.jacobians._shift.ShiftMatrix` (exact, sparse) or dense
+ndarrays; ``np.asarray(J[o][i])`` always gives the dense (T, T) matrix with
+``J[o][i][t, s] = d o_t / d i_s`` at the steady state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import ModelSpecError
+from ._shift import ShiftMatrix, add, as_dense, matmul
+
+
+class JacobianDict(Mapping):
+    """Mapping ``output -> {input -> T x T entry}``; missing pairs are structural zeros.
+
+    Parameters
+    ----------
+    nesting : mapping
+        ``{output: {input: matrix}}``.
+    T : int
+        Horizon of every entry.
+    name : str, optional
+        Block or model the Jacobian belongs to, used in error messages.
+    """
+
+    def __init__(self, nesting: Mapping[str, Mapping[str, object]], T: int, name: str = ""):
+        self.T = int(T)
+        self.name = name
+        self._d: dict[str, dict[str, object]] = {o: dict(row) for o, row in nesting.items()}
+
+    def __getitem__(self, key: str) -> dict[str, object]:
+        try:
+            return self._d[key]
+        except KeyError:
+            raise KeyError(
+                f"{key!r} is not an output of the Jacobian of {self.name!r}; "
+                f"outputs are {sorted(self._d)}"
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __repr__(self) -> str:
+        return (
+            f"<JacobianDict {self.name!r} T={self.T} outputs={list(self.outputs)} "
+            f"inputs={list(self.inputs)}>"
+        )
+
+    @property
+    def outputs(self) -> list[str]:
+        return list(self._d)
+
+    @property
+    def inputs(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for row in self._d.values():
+            seen.update(dict.fromkeys(row))
+        return list(seen)
+
+    def get_entry(self, o: str, i: str):
+        """The entry for (o, i), or None if it is a structural zero."""
+        return self._d.get(o, {}).get(i)
+
+    def dense(self, o: str, i: str) -> NDArray[np.float64]:
+        m = self.get_entry(o, i)
+        return np.zeros((self.T, self.T)) if m is None else as_dense(m)
+
+    def apply(self, shocks: Mapping[str, NDArray[np.float64]]) -> dict[str, NDArray[np.float64]]:
+        """First-order response ``dy_o = sum_i J[o][i] @ dx_i`` for every output."""
+        out = {}
+        for o, row in self._d.items():
+            acc = np.zeros(self.T)
+            for i, dx in shocks.items():
+                m = row.get(i)
+                if m is not None:
+                    acc = acc + matmul(m, np.asarray(dx, dtype=float))
+            out[o] = acc
+        return out
+
+    def subset(self, outputs: Iterable[str] | None = None, inputs: Iterable[str] | None = None):
+        outputs = self.outputs if outputs is None else list(outputs)
+        inputs = None if inputs is None else set(inputs)
+        nest = {
+            o: {i: m for i, m in self._d.get(o, {}).items() if inputs is None or i in inputs}
+            for o in outputs
+        }
+        return JacobianDict(nest, self.T, self.name)
+
+    def stack(self, outputs: list[str], inputs: list[str]) -> NDArray[np.float64]:
+        """Block matrix with row blocks ``outputs`` and column blocks ``inputs``."""
+        T = self.T
+        M = np.zeros((len(outputs) * T, len(inputs) * T))
+        for a, o in enumerate(outputs):
+            for b, i in enumerate(inputs):
+                m = self.get_entry(o, i)
+                if m is not None:
+                    M[a * T : (a + 1) * T, b * T : (b + 1) * T] = as_dense(m)
+        return M
+
+    def is_sparse(self, o: str, i: str) -> bool:
+        return isinstance(self.get_entry(o, i), ShiftMatrix)
+
+
+def compose(J_block: JacobianDict, J_total: dict[str, dict[str, object]], inputs_of_interest):
+    """Forward accumulation through one block.
+
+    For every block output o and every model-level input z,
+    ``dO/dz = sum_i J_block[o][i] @ dI/dz`` where ``dI/dz`` comes from ``J_total``
+    (which holds, for each variable computed so far, its derivative w.r.t. each z).
+    """
+    result: dict[str, dict[str, object]] = {}
+    for o, row in J_block._d.items():
+        acc: dict[str, object] = {}
+        for i, m in row.items():
+            upstream = J_total.get(i)
+            if not upstream:
+                continue
+            for z, dz in upstream.items():
+                if z in inputs_of_interest:
+                    acc[z] = add(acc.get(z), matmul(m, dz))
+        result[o] = acc
+    return result
+
+
+def identity(T: int) -> ShiftMatrix:
+    return ShiftMatrix({0: 1.0}, T)
+
+
+def check_T(T) -> int:
+    if not isinstance(T, (int, np.integer)) or isinstance(T, bool) or T < 1:
+        raise ModelSpecError(f"T must be a positive integer, got T={T!r}")
+    return int(T)

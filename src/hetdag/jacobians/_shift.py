@@ -1,0 +1,158 @@
+"""Sparse shift operators: the exact Jacobians of simple blocks.
+
+A simple block's output ``y_t = f(x_{t+k}, ...)`` has the Jacobian
+
+.. math::  J = \\sum_k c_k S_k, \\qquad (S_k)_{t,s} = 1 \\text{ if } s = t + k,\\ 0 \\le s < T,
+
+where ``c_k = df/dx_{t+k}`` at the steady state. Truncation: values of ``x`` before
+0 or at/after T sit at the steady state, so they contribute nothing to ``dy``.
+
+``S_a S_b = S_{a+b}`` holds exactly on a truncated horizon only when a and b have
+the same sign (or one is 0); products of operators with mixed signs are therefore
+densified rather than approximated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class ShiftMatrix:
+    """A T x T matrix ``sum_k coeffs[k] * S_k`` stored as ``{shift: coefficient}``.
+
+    Parameters
+    ----------
+    coeffs : mapping int -> float
+        Coefficient on ``x_{t+k}`` in ``dy_t``; k < 0 are lags, k > 0 leads.
+    T : int
+        Horizon; ``np.asarray(m)`` gives the dense (T, T) matrix.
+    """
+
+    __slots__ = ("coeffs", "T")
+    # Makes ndarray (+, -, @) ShiftMatrix defer to our reflected methods.
+    __array_ufunc__ = None
+
+    def __init__(self, coeffs: Mapping[int, float], T: int):
+        self.coeffs = {int(k): float(v) for k, v in coeffs.items() if v != 0.0}
+        self.T = int(T)
+
+    # --- conversion -------------------------------------------------------
+    def to_dense(self) -> NDArray[np.float64]:
+        T = self.T
+        out = np.zeros((T, T))
+        for k, c in self.coeffs.items():
+            if abs(k) < T:
+                idx = np.arange(max(0, -k), min(T, T - k))
+                out[idx, idx + k] += c
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        m = self.to_dense()
+        return m if dtype is None else m.astype(dtype)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.T, self.T)
+
+    def __repr__(self) -> str:
+        terms = " + ".join(f"{c:.4g}*S({k:+d})" for k, c in sorted(self.coeffs.items()))
+        return f"ShiftMatrix({terms or '0'}, T={self.T})"
+
+    # --- algebra ----------------------------------------------------------
+    def apply(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``J @ x`` for x of shape (T,) or (T, m) without forming J."""
+        x = np.asarray(x, dtype=float)
+        out = np.zeros_like(x)
+        T = self.T
+        for k, c in self.coeffs.items():
+            if k >= 0:
+                if k < T:
+                    out[: T - k] += c * x[k:]
+            elif -k < T:
+                out[-k:] += c * x[: T + k]
+        return out
+
+    def __add__(self, other):
+        if isinstance(other, ShiftMatrix):
+            _check_T(self, other)
+            coeffs = dict(self.coeffs)
+            for k, c in other.coeffs.items():
+                coeffs[k] = coeffs.get(k, 0.0) + c
+            return ShiftMatrix(coeffs, self.T)
+        if isinstance(other, np.ndarray):
+            return self.to_dense() + other
+        return NotImplemented
+
+    __radd__ = __add__
+
+    def __neg__(self) -> ShiftMatrix:
+        return ShiftMatrix({k: -c for k, c in self.coeffs.items()}, self.T)
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return (-self) + other
+
+    def __mul__(self, a):
+        if np.isscalar(a):
+            return ShiftMatrix({k: a * c for k, c in self.coeffs.items()}, self.T)
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def __matmul__(self, other):
+        if isinstance(other, ShiftMatrix):
+            _check_T(self, other)
+            if _same_sign(self.coeffs, other.coeffs):
+                coeffs: dict[int, float] = {}
+                for a, ca in self.coeffs.items():
+                    for b, cb in other.coeffs.items():
+                        coeffs[a + b] = coeffs.get(a + b, 0.0) + ca * cb
+                return ShiftMatrix(coeffs, self.T)
+            return self.apply(other.to_dense())
+        if isinstance(other, np.ndarray):
+            return self.apply(other)
+        return NotImplemented
+
+    def __rmatmul__(self, other):
+        if isinstance(other, np.ndarray):
+            # (A @ J) = (J^T @ A^T)^T and J^T has the negated shifts
+            return ShiftMatrix({-k: c for k, c in self.coeffs.items()}, self.T).apply(other.T).T
+        return NotImplemented
+
+
+def _same_sign(a: Mapping[int, float], b: Mapping[int, float]) -> bool:
+    ks = [k for k in list(a) + list(b) if k != 0]
+    return all(k > 0 for k in ks) or all(k < 0 for k in ks)
+
+
+def _check_T(a: ShiftMatrix, b: ShiftMatrix) -> None:
+    if a.T != b.T:
+        raise ValueError(f"Cannot combine Jacobians with T={a.T} and T={b.T}")
+
+
+def as_dense(m) -> NDArray[np.float64]:
+    """Dense (T, T) array of a Jacobian entry (ShiftMatrix or ndarray)."""
+    return m.to_dense() if isinstance(m, ShiftMatrix) else np.asarray(m)
+
+
+def matmul(a, b):
+    """Product of two Jacobian entries, keeping shift structure when exact."""
+    if isinstance(a, ShiftMatrix):
+        return a @ b
+    if isinstance(b, ShiftMatrix):
+        return b.__rmatmul__(np.asarray(a))
+    return a @ b
+
+
+def add(a, b):
+    """Sum of two Jacobian entries; ``None`` stands for a structural zero."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b

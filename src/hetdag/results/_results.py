@@ -1,0 +1,188 @@
+"""Dict-like result objects: steady states and impulse responses.
+
+``SteadyState`` maps variable names to steady-state values and keeps each
+heterogeneous-agent block's internals (policies, distribution) under
+``ss.internals[block_name]``. ``ImpulseDict`` maps names to sequences of length T
+(time first). Impulses are deviations by default; ``irf + ss`` gives levels and
+``path - ss`` gives deviations again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class _Result(dict):
+    """dict with attribute access and a compact repr."""
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __dir__(self):
+        return list(self.keys()) + list(super().__dir__())
+
+    def __repr__(self) -> str:
+        with np.printoptions(threshold=6, precision=5, edgeitems=2):
+            items = ", ".join(f"{k}={_short(v)}" for k, v in self.items())
+        return f"{type(self).__name__}({items})"
+
+
+def _short(v) -> str:
+    if isinstance(v, np.ndarray) and v.ndim > 0:
+        return f"array{v.shape}"
+    return repr(v)
+
+
+class SteadyState(_Result):
+    """Steady-state values of every input and output of a model.
+
+    ``internals`` maps a heterogeneous-agent block's name to its policies and
+    distribution ``D`` (exogenous state first).
+    """
+
+    def __init__(self, values: Mapping | None = None, internals: Mapping | None = None):
+        super().__init__(values or {})
+        self.internals: dict[str, dict] = {k: dict(v) for k, v in (internals or {}).items()}
+
+    def copy(self) -> SteadyState:
+        return SteadyState(dict(self), {k: dict(v) for k, v in self.internals.items()})
+
+    def to_frame(self):
+        """Scalars as a one-column pandas DataFrame indexed by variable name."""
+        pd = _pandas()
+        scalars = {k: float(v) for k, v in self.items() if np.ndim(v) == 0}
+        return pd.DataFrame({"value": scalars})
+
+    def fingerprint(self) -> int:
+        """Hash of the values, used to key caches; changes when any value changes."""
+        parts = []
+        for k in sorted(self):
+            v = self[k]
+            a = np.asarray(v)
+            if a.dtype.kind in "fiub":
+                parts.append((k, a.shape, a.tobytes()))
+            else:
+                parts.append((k, repr(v)))
+        for name in sorted(self.internals):
+            for k in sorted(self.internals[name]):
+                a = np.asarray(self.internals[name][k])
+                if a.dtype.kind in "fiub":
+                    parts.append((name, k, a.shape, a.tobytes()))
+        return hash(tuple(parts))
+
+
+class ImpulseDict(_Result):
+    """Sequences (length T, time first) keyed by variable name.
+
+    ``kind`` is ``"deviation"`` (from the steady state) or ``"level"``.
+    Arithmetic: ``irf + ss`` -> levels, ``path - ss`` -> deviations,
+    ``irf * 100``, ``irf1 + irf2``, ``irf / ss`` (relative deviations).
+    ``internals[block]`` holds per-period policies and distributions when requested.
+    """
+
+    def __init__(
+        self,
+        values: Mapping | None = None,
+        T: int | None = None,
+        kind: str = "deviation",
+        internals: Mapping | None = None,
+        label: str | None = None,
+    ):
+        super().__init__({k: np.asarray(v, dtype=float) for k, v in (values or {}).items()})
+        if T is None:
+            T = len(next(iter(self.values()))) if self else 0
+        self.T = T
+        self.kind = kind
+        self.internals = dict(internals or {})
+        self.label = label
+
+    def _new(self, values, kind=None):
+        return ImpulseDict(values, self.T, kind or self.kind, self.internals, self.label)
+
+    def __add__(self, other):
+        if isinstance(other, SteadyState):
+            return self._new({k: v + other[k] for k, v in self.items() if k in other}, "level")
+        if isinstance(other, ImpulseDict):
+            return self._new({k: v + other[k] for k, v in self.items() if k in other})
+        if np.isscalar(other):
+            return self._new({k: v + other for k, v in self.items()})
+        return NotImplemented
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        if isinstance(other, SteadyState):
+            return self._new(
+                {k: v - other[k] for k, v in self.items() if k in other}, "deviation"
+            )
+        if isinstance(other, ImpulseDict):
+            return self._new({k: v - other[k] for k, v in self.items() if k in other})
+        if np.isscalar(other):
+            return self._new({k: v - other for k, v in self.items()})
+        return NotImplemented
+
+    def __mul__(self, other):
+        if np.isscalar(other):
+            return self._new({k: v * other for k, v in self.items()})
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __truediv__(self, other):
+        if isinstance(other, SteadyState):
+            return self._new({k: v / other[k] for k, v in self.items() if k in other})
+        if np.isscalar(other):
+            return self._new({k: v / other for k, v in self.items()})
+        return NotImplemented
+
+    def __getitem__(self, key):
+        if isinstance(key, (list, tuple)):
+            return self._new({k: dict.__getitem__(self, k) for k in key})
+        return dict.__getitem__(self, key)
+
+    def deviations(self, ss: SteadyState) -> ImpulseDict:
+        return self if self.kind == "deviation" else self - ss
+
+    def levels(self, ss: SteadyState) -> ImpulseDict:
+        return self if self.kind == "level" else self + ss
+
+    def select(self, names: Iterable[str]) -> ImpulseDict:
+        return self[list(names)]
+
+    def to_frame(self):
+        """pandas DataFrame with one column per variable, indexed by period ``t``."""
+        pd = _pandas()
+        df = pd.DataFrame({k: v for k, v in self.items() if np.ndim(v) == 1})
+        df.index.name = "t"
+        return df
+
+    def plot(self, variables=None, **kwargs):
+        """Grid of IRF panels; see :func:`hetdag.plotting.plot_irfs`."""
+        from ..plotting import plot_irfs
+
+        return plot_irfs(self, variables, **kwargs)
+
+
+def _pandas():
+    try:
+        import pandas as pd
+    except ImportError as err:  # pragma: no cover - exercised only without pandas
+        from ..errors import OptionalDependencyError
+
+        raise OptionalDependencyError(
+            "to_frame() needs pandas: pip install 'hetdag[frames]'"
+        ) from err
+    return pd
+
+
+def as_array(x) -> NDArray[np.float64]:
+    return np.asarray(x, dtype=float)

@@ -1,0 +1,1 @@
+"""Steady-state, linear and nonlinear sequence-space solvers."""

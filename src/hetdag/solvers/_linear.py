@@ -1,0 +1,167 @@
+"""Linear general equilibrium in the sequence space.
+
+Stack the targets H(U, Z) = 0 over t = 0..T-1. Linearising at the steady state,
+
+.. math::  dU = -H_U^{-1} H_Z\\, dZ,
+
+with H_U of shape (n_targets*T, n_unknowns*T) and H_Z of shape
+(n_targets*T, n_inputs*T). H_U is LU-factored once per (model, steady state,
+unknowns, targets, T) and reused by linear and nonlinear solves. Every other output
+follows as ``dO = J_OU dU + J_OZ dZ``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy import linalg
+
+from ..blocks._block import as_steady_state, shock_horizon
+from ..errors import ModelSpecError
+from ..jacobians._jacobian_dict import JacobianDict, check_T
+from ..jacobians._shift import add, matmul
+from ..results import ImpulseDict
+from ._determinacy import check_determinacy
+
+
+def _names(x) -> list[str]:
+    return [x] if isinstance(x, str) else list(x)
+
+
+def check_unknowns_targets(block, unknowns, targets) -> tuple[list[str], list[str]]:
+    unknowns, targets = _names(unknowns), _names(targets)
+    if len(unknowns) != len(targets):
+        raise ModelSpecError(
+            f"Model {block.name!r}: {len(unknowns)} unknowns {unknowns} but {len(targets)} "
+            f"targets {targets}; they must match"
+        )
+    for u in unknowns:
+        if u not in block.inputs:
+            raise ModelSpecError(
+                f"Model {block.name!r}: unknown {u!r} is not an input of any block"
+            )
+    for t in targets:
+        if t not in block.outputs:
+            raise ModelSpecError(
+                f"Model {block.name!r}: target {t!r} is not an output of any block; outputs are "
+                f"{sorted(block.outputs)}"
+            )
+    return unknowns, targets
+
+
+class FactoredHU:
+    """LU factors of H_U, solving ``H_U x = b`` for stacked (n*T,) or (n*T, m) b."""
+
+    def __init__(self, H_U: np.ndarray, unknowns: list[str], targets: list[str], T: int, name):
+        self.H_U = H_U
+        self.T = T
+        self.unknowns = unknowns
+        self.targets = targets
+        if not np.all(np.isfinite(H_U)):
+            raise ModelSpecError(f"Model {name!r}: H_U contains NaN or inf")
+        self.lu = linalg.lu_factor(H_U, check_finite=False)
+        d = np.abs(np.diag(self.lu[0]))
+        if d.min() <= 1e-12 * max(d.max(), 1e-300):
+            raise np.linalg.LinAlgError(
+                f"Model {name!r}: H_U (targets {targets} by unknowns {unknowns}) is singular; "
+                "check that each target depends on the unknowns"
+            )
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        return linalg.lu_solve(self.lu, b, check_finite=False)
+
+
+def factored_hu(block, ss, unknowns, targets, T, check=True) -> FactoredHU:
+    """H_U at the steady state, LU-factored once and cached on the block."""
+    cache = block.__dict__.setdefault("_hu_cache", {})
+    key = (ss.fingerprint(), tuple(unknowns), tuple(targets), T)
+    hit = cache.get(key)
+    if hit is None:
+        J = block.jacobian(ss, unknowns, targets, T=T)
+        H_U = J.stack(targets, unknowns)
+        if check:
+            check_determinacy(H_U, len(targets), T, block.name)
+        hit = FactoredHU(H_U, unknowns, targets, T, block.name)
+        if len(cache) > 8:
+            cache.clear()
+        cache[key] = hit
+    return hit
+
+
+def solve_jacobian(
+    block,
+    ss: Mapping,
+    unknowns: Sequence[str],
+    targets: Sequence[str],
+    inputs: Sequence[str],
+    outputs: Sequence[str] | None = None,
+    T: int = 300,
+    check_determinacy: bool = True,
+) -> JacobianDict:
+    """General-equilibrium Jacobians ``G[o][z]`` (T x T) for every output and unknown.
+
+    ``G[u][z] = -(H_U^{-1} H_Z)[u, z]`` and ``G[o][z] = J[o][z] + sum_u J[o][u] G[u][z]``.
+    """
+    T = check_T(T)
+    ss = as_steady_state(ss)
+    unknowns, targets = check_unknowns_targets(block, unknowns, targets)
+    inputs = _names(inputs)
+    for z in inputs:
+        if z not in block.inputs:
+            raise ModelSpecError(
+                f"Model {block.name!r}: shock {z!r} is not an input; inputs are "
+                f"{sorted(block.inputs)}"
+            )
+        if z in unknowns:
+            raise ModelSpecError(f"Model {block.name!r}: {z!r} is both an unknown and an input")
+    lu = factored_hu(block, ss, unknowns, targets, T, check=check_determinacy)
+    J = block.jacobian(ss, unknowns + inputs, T=T)
+    H_Z = J.stack(targets, inputs)
+    G_U = -lu.solve(H_Z)
+    nu, nz = len(unknowns), len(inputs)
+    G_U = G_U.reshape(nu, T, nz, T)
+    G: dict[str, dict[str, object]] = {
+        u: {z: G_U[a, :, b, :] for b, z in enumerate(inputs)} for a, u in enumerate(unknowns)
+    }
+    outputs = list(block.outputs) if outputs is None else _names(outputs)
+    for o in outputs:
+        if o in G:
+            continue
+        row = {}
+        for z in inputs:
+            acc = J.get_entry(o, z)
+            for u in unknowns:
+                m = J.get_entry(o, u)
+                if m is not None:
+                    acc = add(acc, matmul(m, G[u][z]))
+            if acc is not None:
+                row[z] = np.asarray(acc) if not isinstance(acc, np.ndarray) else acc
+        G[o] = row
+    return JacobianDict(G, T, block.name)
+
+
+def solve_impulse_linear(
+    block,
+    ss: Mapping,
+    unknowns: Sequence[str],
+    targets: Sequence[str],
+    shocks: Mapping[str, np.ndarray],
+    outputs: Sequence[str] | None = None,
+    check_determinacy: bool = True,
+) -> ImpulseDict:
+    """First-order impulse responses (deviations from ``ss``) to arbitrary shock paths."""
+    ss = as_steady_state(ss)
+    unknowns, targets = check_unknowns_targets(block, unknowns, targets)
+    T = shock_horizon(shocks, block)
+    lu = factored_hu(block, ss, unknowns, targets, T, check=check_determinacy)
+    dZ = {k: np.asarray(v, dtype=float) for k, v in shocks.items()}
+    J = block.jacobian(ss, unknowns + list(dZ), T=T)
+    dH = J.subset(targets).apply(dZ)
+    rhs = np.concatenate([dH[t] for t in targets])
+    dU = -lu.solve(rhs)
+    dUd = {u: dU[a * T : (a + 1) * T] for a, u in enumerate(unknowns)}
+    resp = J.apply({**dZ, **dUd})
+    outputs = list(block.outputs) if outputs is None else _names(outputs)
+    out = {**dZ, **dUd, **{o: resp[o] for o in outputs if o in resp}}
+    return ImpulseDict(out, T, label="linear")

@@ -1,0 +1,158 @@
+"""Nonlinear perfect-foresight transitions.
+
+Solve the stacked targets H(U, Z) = 0 (each of length T) for the unknown paths U,
+given shock paths Z. Iterations start as quasi-Newton with the LU-factored
+steady-state H_U, ``U <- U - H_U^{-1} H(U)``, and improve on it with rank-one
+(good) Broyden updates of the inverse Jacobian, applied as a low-rank correction
+on top of the LU solve. Each step backtracks until ||H|| decreases, and if a Broyden
+direction fails the updates are dropped and the plain H_U direction is tried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+from scipy import linalg
+
+from ..blocks._block import as_steady_state, shock_horizon
+from ..errors import ConvergenceError, ModelSpecError, NonFiniteError, format_residuals
+from ..results import ImpulseDict
+from ._linear import check_unknowns_targets, factored_hu
+
+
+class _BroydenInverse:
+    """B^{-1} = H_U^{-1} plus rank-one corrections ``sum_k u_k w_k^T``."""
+
+    def __init__(self, lu):
+        self.lu = lu
+        self.us: list[np.ndarray] = []
+        self.ws: list[np.ndarray] = []
+
+    def solve(self, v: np.ndarray) -> np.ndarray:
+        out = linalg.lu_solve(self.lu.lu, v, check_finite=False)
+        for u, w in zip(self.us, self.ws):
+            out = out + u * (w @ v)
+        return out
+
+    def solve_T(self, v: np.ndarray) -> np.ndarray:
+        out = linalg.lu_solve(self.lu.lu, v, trans=1, check_finite=False)
+        for u, w in zip(self.us, self.ws):
+            out = out + w * (u @ v)
+        return out
+
+    def update(self, s: np.ndarray, y: np.ndarray) -> None:
+        By = self.solve(y)
+        denom = s @ By
+        if abs(denom) < 1e-14 * np.linalg.norm(s) * np.linalg.norm(By) or not np.isfinite(denom):
+            return
+        self.ws.append(self.solve_T(s))
+        self.us.append((s - By) / denom)
+
+    def reset(self) -> None:
+        self.us.clear()
+        self.ws.clear()
+
+
+def solve_impulse_nonlinear(
+    block,
+    ss: Mapping,
+    unknowns: Sequence[str],
+    targets: Sequence[str],
+    shocks: Mapping[str, np.ndarray],
+    outputs: Sequence[str] | None = None,
+    internals: Iterable[str] | None = None,
+    tol: float = 1e-10,
+    maxit: int = 50,
+    progress: bool = False,
+    check_determinacy: bool = True,
+) -> ImpulseDict:
+    """Nonlinear impulse responses (deviations from ``ss``) to shock paths ``shocks``.
+
+    Raises ConvergenceError with each target's residual if ``maxit`` is reached.
+    ``internals=['household']`` also returns that block's policies and distribution
+    for every period in ``irf.internals['household']``.
+    """
+    ss = as_steady_state(ss)
+    unknowns, targets = check_unknowns_targets(block, unknowns, targets)
+    T = shock_horizon(shocks, block)
+    for u in unknowns:
+        if u in shocks:
+            raise ModelSpecError(f"Model {block.name!r}: {u!r} is both an unknown and a shock")
+    lu = factored_hu(block, ss, unknowns, targets, T, check=check_determinacy)
+    binv = _BroydenInverse(lu)
+    base = {k: ss[k] + np.asarray(v, dtype=float) for k, v in shocks.items()}
+    nu = len(unknowns)
+
+    def evaluate(x: np.ndarray, ints=()):
+        paths = dict(base)
+        for a, u in enumerate(unknowns):
+            paths[u] = ss[u] + x[a * T : (a + 1) * T]
+        out, internal = block._path(ss, paths, T, set(ints))
+        H = np.concatenate([out[t] - ss[t] for t in targets])
+        return H, out, paths, internal
+
+    def try_eval(x):
+        try:
+            return evaluate(x)[0]
+        except NonFiniteError:
+            return None
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=maxit, desc=f"transition {block.name}", leave=False)
+    x = np.zeros(nu * T)
+    H = evaluate(x)[0]
+    history = []
+    try:
+        for it in range(maxit):
+            err = float(np.max(np.abs(H)))
+            history.append(err)
+            if bar is not None:
+                bar.set_postfix(residual=f"{err:.2e}")
+                bar.update(1)
+            if err < tol:
+                break
+            accepted = None
+            for attempt in range(2):
+                d = -binv.solve(H)
+                step = 1.0
+                for _ in range(12):
+                    Hn = try_eval(x + step * d)
+                    if Hn is not None and np.linalg.norm(Hn) < (1 - 1e-4 * step) * np.linalg.norm(H):
+                        accepted = (step * d, Hn)
+                        break
+                    step *= 0.5
+                if accepted is not None or not binv.us:
+                    break
+                binv.reset()
+            if accepted is None:
+                break
+            s, Hn = accepted
+            binv.update(s, Hn - H)
+            x, H = x + s, Hn
+    finally:
+        if bar is not None:
+            bar.close()
+    err = float(np.max(np.abs(H)))
+    if err >= tol:
+        residuals = {t: float(np.max(np.abs(H[a * T : (a + 1) * T]))) for a, t in enumerate(targets)}
+        raise ConvergenceError(
+            f"Model {block.name!r}: nonlinear transition did not converge after {len(history)} "
+            f"iterations; max residuals {format_residuals(residuals)} (tol {tol:g}). "
+            f"Residual history: {', '.join(f'{h:.1e}' for h in history[-8:])}",
+            block=block.name,
+            iterations=len(history),
+            residual=err,
+            residuals=residuals,
+        )
+    H, out, paths, ints = evaluate(x, internals or ())
+    outputs = list(block.outputs) if outputs is None else list(outputs)
+    res = {k: paths[k] - ss[k] for k in paths}
+    res.update({o: out[o] - ss[o] for o in outputs if o in out})
+    irf = ImpulseDict(res, T, internals=ints, label="nonlinear")
+    irf.iterations = len(history)  # type: ignore[attr-defined]
+    irf.max_residual = err  # type: ignore[attr-defined]
+    return irf

@@ -1,0 +1,164 @@
+"""Steady-state calibration: find unknown inputs so that targets hit their values.
+
+Targets may be given as ``{name: number}`` (output equals the number), as
+``{name: "other"}`` (output equals another variable), or as a list of names
+(each output equals zero). One bracketed unknown uses Brent's method; several use
+Newton's method with a finite-difference Jacobian and backtracking (``solver="newton"``),
+Broyden's method (``"broyden"``), or any ``scipy.optimize.root`` method (``"hybr"``, ``"lm"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy import optimize
+
+from ..errors import ConvergenceError, ModelSpecError, format_residuals
+from ..results import SteadyState
+from ._newton import newton_solve
+
+
+def parse_targets(targets, block) -> dict[str, float | str]:
+    if isinstance(targets, str):
+        targets = [targets]
+    if isinstance(targets, Mapping):
+        parsed = dict(targets)
+    else:
+        parsed = {t: 0.0 for t in targets}
+    for t, v in parsed.items():
+        if t not in block.outputs:
+            raise ModelSpecError(
+                f"Model {block.name!r}: target {t!r} is not an output of any block; outputs are "
+                f"{sorted(block.outputs)}"
+            )
+        if isinstance(v, str) and v not in block.outputs and v not in block.inputs:
+            raise ModelSpecError(
+                f"Model {block.name!r}: target {t!r} refers to unknown variable {v!r}"
+            )
+    return parsed
+
+
+def _residuals(values: Mapping, targets: Mapping) -> np.ndarray:
+    return np.array(
+        [
+            float(values[t]) - (float(values[v]) if isinstance(v, str) else float(v))
+            for t, v in targets.items()
+        ]
+    )
+
+
+def solve_steady_state(
+    block,
+    calibration: Mapping,
+    unknowns: Mapping[str, float | tuple[float, float]],
+    targets: Mapping[str, float | str] | Sequence[str],
+    solver: str | None = None,
+    tol: float = 1e-10,
+    maxit: int = 100,
+    progress: bool = False,
+    _within: str | None = None,
+) -> SteadyState:
+    """Solve for ``unknowns`` such that every target holds; return the full steady state.
+
+    Raises
+    ------
+    ModelSpecError
+        Unknowns and targets differ in number, a target is not an output, an
+        unknown is not an input, or a calibration input is missing.
+    ConvergenceError
+        The solver did not meet ``tol``; the message gives every target's residual.
+    """
+    where = _within or block.name
+    unknowns = {unknowns: None} if isinstance(unknowns, str) else dict(unknowns)
+    targets = parse_targets(targets, block)
+    if len(unknowns) != len(targets):
+        raise ModelSpecError(
+            f"Model {where!r}: {len(unknowns)} unknowns {list(unknowns)} but {len(targets)} "
+            f"targets {list(targets)}; they must match"
+        )
+    for u in unknowns:
+        if u not in block.inputs:
+            raise ModelSpecError(
+                f"Model {where!r}: unknown {u!r} is not an input of any block"
+            )
+    calib = dict(calibration)
+    for u, g in unknowns.items():
+        if g is None and u not in calib:
+            raise ModelSpecError(f"Model {where!r}: unknown {u!r} needs a guess or bracket")
+    block._check_calibration({**{u: 0.0 for u in unknowns}, **calib})
+    names = list(unknowns)
+    bar = _progress_bar(progress, where)
+
+    def evaluate(x: np.ndarray) -> tuple[dict, dict]:
+        values = {**calib, **dict(zip(names, map(float, x)))}
+        out, ints = block._steady_state({i: values[i] for i in block.inputs})
+        if bar is not None:
+            bar.update(1)
+        return {**values, **out}, ints
+
+    def f(x):
+        return _residuals(evaluate(np.atleast_1d(x))[0], targets)
+
+    guess = np.array([_initial(unknowns[u], calib.get(u)) for u in names])
+    bracket = unknowns[names[0]]
+    if solver is None:
+        solver = "brentq" if len(names) == 1 and isinstance(bracket, tuple) else "newton"
+    try:
+        if solver == "brentq":
+            if len(names) != 1 or not isinstance(bracket, tuple):
+                raise ModelSpecError(
+                    f"Model {where!r}: solver='brentq' needs one unknown with a (lo, hi) bracket"
+                )
+            lo, hi = bracket
+            flo, fhi = f(lo)[0], f(hi)[0]
+            if np.sign(flo) == np.sign(fhi):
+                raise ConvergenceError(
+                    f"Model {where!r}: bracket {bracket} for {names[0]!r} does not bracket a "
+                    f"root of {list(targets)[0]!r} (residuals {flo:.3e} and {fhi:.3e})",
+                    block=where,
+                    variable=names[0],
+                )
+            x = np.array(
+                [optimize.brentq(lambda v: f(v)[0], lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps)]
+            )
+        elif solver in ("newton", "broyden"):
+            x = newton_solve(f, guess, tol=tol, maxit=maxit, broyden=solver == "broyden")
+        else:
+            x = optimize.root(f, guess, method=solver, tol=tol * 1e-2).x
+    except ConvergenceError as err:
+        if err.block is None:
+            err.block = where
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    values, ints = evaluate(x)
+    res = _residuals(values, targets)
+    if not np.all(np.abs(res) < max(tol, 1e-8)):
+        residuals = dict(zip(targets, np.abs(res)))
+        raise ConvergenceError(
+            f"Model {where!r}: steady state did not converge with solver {solver!r}; "
+            f"residuals {format_residuals(residuals)} at "
+            f"{ {n: float(v) for n, v in zip(names, x)} }",
+            block=where,
+            residual=float(np.max(np.abs(res))),
+            residuals=residuals,
+        )
+    return SteadyState(values, ints)
+
+
+def _initial(spec, calibrated) -> float:
+    if calibrated is not None and np.ndim(calibrated) == 0:
+        return float(calibrated)
+    if isinstance(spec, tuple):
+        return 0.5 * (spec[0] + spec[1])
+    return float(spec)
+
+
+def _progress_bar(progress: bool, name: str):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(desc=f"steady state {name}", unit="eval", leave=False)
