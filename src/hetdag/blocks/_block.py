@@ -69,8 +69,10 @@ class Block:
         """Evaluate the block at given inputs (no solving) and return every variable."""
         values = self._check_calibration(calibration)
         outputs, internals = self._steady_state(values)
-        ss = SteadyState({**values, **outputs}, internals)
-        return ss
+        from ._het import warn_grid_edges
+
+        warn_grid_edges(internals, stacklevel=3)
+        return SteadyState({**values, **outputs}, internals)
 
     def jacobian(
         self,
@@ -83,7 +85,7 @@ class Block:
 
         Results are cached on (steady state, inputs, outputs, T).
         """
-        T = check_T(T)
+        T = check_T(T, self.name)
         inputs = [inputs] if isinstance(inputs, str) else list(inputs)
         for i in inputs:
             if i not in self.inputs:
@@ -172,7 +174,7 @@ def check_finite(outputs: Mapping, block: str, context: str) -> None:
         a = np.asarray(v)
         if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
             bad = np.argwhere(~np.isfinite(np.atleast_1d(a)))
-            where = f" at index {tuple(bad[0])}" if bad.size else ""
+            where = f" at index {tuple(int(j) for j in bad[0])}" if bad.size else ""
             raise NonFiniteError(
                 f"Block {block!r} produced NaN or inf in {k!r}{where} ({context})",
                 block=block,
@@ -204,4 +206,4 @@ def shock_horizon(shocks: Mapping, block: Block) -> int:
         lengths[k] = len(a)
     if len(set(lengths.values())) > 1:
         raise ModelSpecError(f"Block {block.name!r}: shocks have different lengths {lengths}")
-    return check_T(next(iter(lengths.values())))
+    return check_T(next(iter(lengths.values())), block.name)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy import optimize
 
+from ..blocks._het import warn_grid_edges
 from ..errors import ConvergenceError, ModelSpecError, format_residuals
 from ..results import SteadyState
 from ._newton import newton_solve
@@ -79,9 +80,7 @@ def solve_steady_state(
         )
     for u in unknowns:
         if u not in block.inputs:
-            raise ModelSpecError(
-                f"Model {where!r}: unknown {u!r} is not an input of any block"
-            )
+            raise ModelSpecError(f"Model {where!r}: unknown {u!r} is not an input of any block")
     calib = dict(calibration)
     for u, g in unknowns.items():
         if g is None and u not in calib:
@@ -97,8 +96,14 @@ def solve_steady_state(
             bar.update(1)
         return {**values, **out}, ints
 
+    best: dict = {}
+
     def f(x):
-        return _residuals(evaluate(np.atleast_1d(x))[0], targets)
+        res = _residuals(evaluate(np.atleast_1d(x))[0], targets)
+        # remember the best point seen, to report residuals if the solver gives up
+        if np.all(np.isfinite(res)) and np.max(np.abs(res)) < best.get("err", np.inf):
+            best.update(err=float(np.max(np.abs(res))), res=np.abs(res))
+        return res
 
     guess = np.array([_initial(unknowns[u], calib.get(u)) for u in names])
     bracket = unknowns[names[0]]
@@ -118,18 +123,33 @@ def solve_steady_state(
                     f"root of {list(targets)[0]!r} (residuals {flo:.3e} and {fhi:.3e})",
                     block=where,
                     variable=names[0],
+                    residuals={list(targets)[0]: float(min(abs(flo), abs(fhi)))},
                 )
             x = np.array(
-                [optimize.brentq(lambda v: f(v)[0], lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps)]
+                [
+                    optimize.brentq(
+                        lambda v: f(v)[0], lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps
+                    )
+                ]
             )
         elif solver in ("newton", "broyden"):
             x = newton_solve(f, guess, tol=tol, maxit=maxit, broyden=solver == "broyden")
         else:
             x = optimize.root(f, guess, method=solver, tol=tol * 1e-2).x
     except ConvergenceError as err:
-        if err.block is None:
-            err.block = where
-        raise
+        if err.residuals or "res" not in best:
+            if err.block is None:
+                err.block = where
+            raise
+        residuals = dict(zip(targets, map(float, best["res"])))
+        raise ConvergenceError(
+            f"Model {where!r}: steady state did not converge with solver {solver!r} ({err}); "
+            f"residuals {format_residuals(residuals)}",
+            block=where,
+            iterations=err.iterations,
+            residual=err.residual,
+            residuals=residuals,
+        ) from err
     finally:
         if bar is not None:
             bar.close()
@@ -145,6 +165,8 @@ def solve_steady_state(
             residual=float(np.max(np.abs(res))),
             residuals=residuals,
         )
+    if _within is None:
+        warn_grid_edges(ints, stacklevel=3)
     return SteadyState(values, ints)
 
 

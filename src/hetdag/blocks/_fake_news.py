@@ -1,0 +1,240 @@
+"""The fake-news algorithm: sequence-space Jacobians of a heterogeneous-agent block.
+
+For an input shock of size dx at date s (news at date 0), with N individual states:
+
+1. **Backward pass** (:func:`step1_backward`). Iterating the backward step from a
+   shock j = s - t periods ahead gives, for j = 0..T-1,
+   curlyY[j] = sum_states D_ss * dy_j   (the aggregate output effect at date t), and
+   curlyD[j] = d(D_{t+1}) from the policy (and Markov-matrix) change, a vector in R^N.
+   By time invariance, one backward pass per input covers every s.
+2. **Expectation vectors** (:func:`step2_expectations`): curlyE[0] = y_ss and
+   curlyE[k] = Λ^T curlyE[k-1], the expected future output of a unit of mass today,
+   with Λ the steady-state law of motion (lottery, then Pi^T).
+3. **Fake-news matrix** (:func:`step3_fake_news`): F[0, s] = curlyY[s] and
+   F[t, s] = curlyE[t-1] · curlyD[s] for t >= 1: one (T-1) x N by N x T product per
+   (output, input) pair, batched into a single product.
+4. **Jacobian** (:func:`step4_jacobian`): J[t, s] = F[t, s] + J[t-1, s-1].
+
+Derivatives of the backward step are central finite differences with step ``h``.
+Shocks are transitory: one period, at horizon s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..jacobians._jacobian_dict import JacobianDict
+from ._law_of_motion import _markov_axis, expectation_step_batch, forward_step
+
+H_DEFAULT = 1e-4
+
+
+class _Context:
+    """Steady-state objects the four steps share."""
+
+    def __init__(self, block, ss):
+        self.block = block
+        ints = ss.internals[block.name]
+        self.ints = ints
+        self.values = {i: ss[i] for i in block.inputs}
+        self.values.update({k: ints[k] for k in block.hetinputs.outputs})
+        self.D = ints["D"]
+        self.shape = self.D.shape
+        self.Pis = [np.asarray(ints[e] if e in ints else ss[e]) for e in block.exogenous]
+        ss_out = {k: ints[k] for k in list(block.f_outputs) + list(block.hetoutputs.outputs)}
+        self.lottery = block._lottery(ss_out, self.values)
+        self.bw = {b: ints[b] for b in block.backward}
+        self.cont = {b + "_p": block._expect(self.bw[b], self.Pis) for b in block.backward}
+        self.n_exo = len(block.exogenous)
+
+    def forward_exog(self, X: np.ndarray, Pis, offset: int = 1) -> np.ndarray:
+        for k, P in enumerate(Pis):
+            X = _markov_axis(X, P, k + offset, forward=True)
+        return X
+
+    def policy_effect(self, d: dict) -> np.ndarray:
+        """Batched d(D_{t+1}) = Pi^T dΛ D_ss for policy derivatives ``d[p]`` (n_in, *shape)."""
+        blk = self.block
+        dpol = [d[p] for p in blk.policy]
+        dD = self.lottery.forward_deriv(*dpol, self.D)
+        return self.forward_exog(dD, self.Pis)
+
+
+def _perturbed_values(ctx: _Context, name: str, x: float) -> dict:
+    blk = ctx.block
+    v = dict(ctx.values)
+    v[name] = x
+    if name in blk.hetinputs.inputs:
+        v.update(blk.hetinputs.evaluate({i: v[i] for i in blk.inputs}))
+    return v
+
+
+def _stack_step(ctx: _Context, v: dict, cont_batch: dict, n: int) -> dict:
+    """Evaluate the step on a leading batch of continuation values, vectorised if possible."""
+    blk = ctx.block
+    if blk._batchable is None:
+        blk._batchable = _check_batchable(ctx)
+    if blk._batchable:
+        return blk._step(v, cont_batch, ctx.shape, "Jacobian backward pass")
+    outs = [
+        blk._step(v, {k: c[b] for k, c in cont_batch.items()}, ctx.shape, "Jacobian pass")
+        for b in range(n)
+    ]
+    return {k: np.stack([o[k] for o in outs]) for k in outs[0]}
+
+
+def _check_batchable(ctx: _Context) -> bool:
+    """True if the step maps a batch of continuation values slice by slice."""
+    blk = ctx.block
+    rng = np.random.default_rng(0)
+    conts = [
+        {k: c * (1 + 1e-3 * rng.standard_normal(c.shape)) for k, c in ctx.cont.items()}
+        for _ in range(2)
+    ]
+    try:
+        batch = {k: np.stack([c[k] for c in conts]) for k in ctx.cont}
+        got = blk._step(ctx.values, batch, ctx.shape, "batch check")
+    except Exception:
+        return False
+    for j, c in enumerate(conts):
+        ref = blk._step(ctx.values, c, ctx.shape, "batch check")
+        for k, x in ref.items():
+            g = got[k]
+            if g.shape != (2,) + x.shape or not np.allclose(g[j], x, rtol=1e-12, atol=1e-14):
+                return False
+    return True
+
+
+def step1_backward(ctx: _Context, inputs: list[str], outputs: list[str], T: int, h: float):
+    """curlyY (n_in, n_out, T) and curlyD (n_in, T, *shape) by iterating the backward step."""
+    blk = ctx.block
+    n_in = len(inputs)
+    curlyY = np.empty((n_in, len(outputs), T))
+    curlyD = np.empty((n_in, T) + ctx.shape)
+    keys = list(blk.backward) + list(blk.policy) + [o.lower() for o in outputs]
+    keys = list(dict.fromkeys(keys))
+    # j = 0: the input itself moves (and with it any hetinput, e.g. a Markov matrix)
+    d0 = {k: np.empty((n_in,) + ctx.shape) for k in keys}
+    markov_part = np.zeros((n_in,) + ctx.shape)
+    for a, i in enumerate(inputs):
+        x = ctx.values[i]
+        sides = []
+        for sign in (1.0, -1.0):
+            v = _perturbed_values(ctx, i, x + sign * h)
+            Pis = blk._markovs(v, "Jacobian") if _moves_markov(blk, i) else ctx.Pis
+            cont = {b + "_p": blk._expect(ctx.bw[b], Pis) for b in blk.backward}
+            out = blk._step(v, cont, ctx.shape, f"Jacobian w.r.t. {i!r}")
+            sides.append((out, Pis))
+        (up, P_up), (dn, P_dn) = sides
+        for k in keys:
+            d0[k][a] = (up[k] - dn[k]) / (2 * h)
+        if P_up is not ctx.Pis:
+            base = ctx.lottery.forward(ctx.D)
+            markov_part[a] = (
+                forward_step_exog(base, P_up, ctx) - forward_step_exog(base, P_dn, ctx)
+            ) / (2 * h)
+    _record(ctx, d0, outputs, curlyY, curlyD, 0)
+    curlyD[:, 0] += markov_part
+    # j >= 1: only the continuation value moves; batch all inputs and both sides
+    d = d0
+    for j in range(1, T):
+        dcont = {b + "_p": blk._expect(d[b], ctx.Pis, offset=1) for b in blk.backward}
+        batch = {
+            k: np.concatenate([ctx.cont[k] + h * dc, ctx.cont[k] - h * dc])
+            for k, dc in dcont.items()
+        }
+        out = _stack_step(ctx, ctx.values, batch, 2 * n_in)
+        d = {k: (out[k][:n_in] - out[k][n_in:]) / (2 * h) for k in keys}
+        _record(ctx, d, outputs, curlyY, curlyD, j)
+    return curlyY, curlyD
+
+
+def forward_step_exog(D_after_lottery: np.ndarray, Pis, ctx: _Context) -> np.ndarray:
+    X = D_after_lottery
+    for k, P in enumerate(Pis):
+        X = _markov_axis(X, P, k, forward=True)
+    return X
+
+
+def _moves_markov(blk, i: str) -> bool:
+    return i in blk.exogenous or bool(set(blk.exogenous) & blk.hetinputs.depends_on([i]))
+
+
+def _record(ctx, d, outputs, curlyY, curlyD, j):
+    n_in = curlyY.shape[0]
+    Dflat = ctx.D.reshape(-1)
+    for b, o in enumerate(outputs):
+        curlyY[:, b, j] = d[o.lower()].reshape(n_in, -1) @ Dflat
+    curlyD[:, j] = ctx.policy_effect(d)
+
+
+def step2_expectations(ctx: _Context, outputs: list[str], T: int) -> np.ndarray:
+    """curlyE (n_out, T-1, *shape): curlyE[:, 0] = y_ss, curlyE[:, k] = Λ^T curlyE[:, k-1]."""
+    n_out = len(outputs)
+    E = np.empty((n_out, max(T - 1, 0)) + ctx.shape)
+    if T == 1:
+        return E
+    E[:, 0] = np.stack([ctx.ints[o.lower()] for o in outputs])
+    for k in range(1, T - 1):
+        E[:, k] = expectation_step_batch(E[:, k - 1], ctx.lottery, ctx.Pis)
+    return E
+
+
+def step3_fake_news(curlyY: np.ndarray, curlyD: np.ndarray, curlyE: np.ndarray) -> np.ndarray:
+    """F (n_out, n_in, T, T): F[o, i, 0, s] = curlyY[i, o, s]; F[o, i, t, s] = E[o,t-1]·D[i,s]."""
+    n_in, n_out, T = curlyY.shape
+    N = int(np.prod(curlyD.shape[2:]))
+    Dm = curlyD.reshape(n_in * T, N)
+    Em = curlyE.reshape(n_out * (T - 1), N)
+    # states that no shock moves mass into or out of contribute nothing to the product
+    live = np.flatnonzero(np.any(Dm != 0.0, axis=0))
+    prod = Em[:, live] @ Dm[:, live].T  # (n_out*(T-1), n_in*T)
+    F = np.empty((n_out, n_in, T, T))
+    F[:, :, 0, :] = curlyY.transpose(1, 0, 2)
+    F[:, :, 1:, :] = prod.reshape(n_out, T - 1, n_in, T).transpose(0, 2, 1, 3)
+    return F
+
+
+@njit(cache=True)
+def _diagonal_cumsum(F, J):
+    # J[t, s] = F[t, s] + J[t-1, s-1], over a stack of (T, T) matrices
+    n, T = F.shape[0], F.shape[1]
+    for m in range(n):
+        for s in range(T):
+            J[m, 0, s] = F[m, 0, s]
+        for t in range(1, T):
+            J[m, t, 0] = F[m, t, 0]
+            for s in range(1, T):
+                J[m, t, s] = F[m, t, s] + J[m, t - 1, s - 1]
+
+
+def step4_jacobian(F: np.ndarray) -> np.ndarray:
+    """J[..., t, s] = sum_k F[..., t-k, s-k] (the accumulation of news along diagonals)."""
+    T = F.shape[-1]
+    flat = np.ascontiguousarray(F.reshape(-1, T, T))
+    J = np.empty_like(flat)
+    _diagonal_cumsum(flat, J)
+    return J.reshape(F.shape)
+
+
+def fake_news_jacobian(block, ss, inputs: list[str], T: int, h: float = H_DEFAULT) -> JacobianDict:
+    """Jacobian ``J[O][i]`` (T x T) of every aggregate output O w.r.t. scalar inputs."""
+    ctx = _Context(block, ss)
+    outputs = list(block.outputs)
+    curlyY, curlyD = step1_backward(ctx, inputs, outputs, T, h)
+    curlyE = step2_expectations(ctx, outputs, T)
+    F = step3_fake_news(curlyY, curlyD, curlyE) if T > 1 else curlyY.transpose(1, 0, 2)[..., None]
+    J = step4_jacobian(F)
+    nest = {o: {i: J[b, a] for a, i in enumerate(inputs)} for b, o in enumerate(outputs)}
+    return JacobianDict(nest, T, block.name)
+
+
+__all__ = [
+    "fake_news_jacobian",
+    "forward_step",
+    "step1_backward",
+    "step2_expectations",
+    "step3_fake_news",
+    "step4_jacobian",
+]

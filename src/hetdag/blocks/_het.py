@@ -1,0 +1,394 @@
+"""Heterogeneous-agent blocks: a backward step over individual states plus a histogram.
+
+State layout: exogenous axes first, then endogenous (policy) axes, e.g. D[e, a] or
+D[e, b, a]. Timing: D_t is the histogram over (e_t, a_{t-1}); policies a_t(e, a_{t-1})
+are chosen after e_t is known; aggregates are ``X_t = sum D_t * x_t`` for every
+lower-case individual output x; and
+
+    D_{t+1} = Pi_t^T Λ(a_t) D_t     (Young lottery on the policy, then the Markov chain).
+
+The backward step receives continuation values already in expectation:
+``Va_p[e, a'] = sum_e' Pi_t[e, e'] Va_{t+1}[e', a']``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..errors import ConvergenceError, GridBoundaryWarning, ModelSpecError, NonFiniteError
+from ..jacobians._jacobian_dict import JacobianDict
+from ..utils.grids import markov_check
+from ._block import Block
+from ._het_chain import FunctionChain
+from ._law_of_motion import Lottery, _markov_axis, forward_step, stationary_distribution
+from ._parsing import read_inputs, read_outputs
+
+
+def _as_list(x) -> list[str]:
+    if x is None:
+        return []
+    return [x] if isinstance(x, str) else list(x)
+
+
+class HetBlock(Block):
+    """A heterogeneous-agent block; see :func:`het`."""
+
+    kind = "het"
+
+    def __init__(
+        self,
+        f: Callable,
+        exogenous: str | Sequence[str],
+        policy: str | Sequence[str],
+        backward: str | Sequence[str],
+        backward_init: Callable | None = None,
+        hetinputs: Sequence[Callable] = (),
+        hetoutputs: Sequence[Callable] = (),
+        name: str | None = None,
+        backward_tol: float = 1e-11,
+        backward_maxit: int = 20_000,
+        forward_tol: float = 1e-12,
+    ):
+        super().__init__()
+        self.f = f
+        self.name = name or f.__name__
+        self.exogenous = _as_list(exogenous)
+        self.policy = _as_list(policy)
+        self.backward = _as_list(backward)
+        self.backward_init = backward_init
+        self.backward_tol = backward_tol
+        self.backward_maxit = backward_maxit
+        self.forward_tol = forward_tol
+        self._hetinput_funcs = list(hetinputs)
+        self._hetoutput_funcs = list(hetoutputs)
+        self.hetinputs = FunctionChain(hetinputs, self.name, "hetinput")
+        self.hetoutputs = FunctionChain(hetoutputs, self.name, "hetoutput")
+        self.f_inputs = read_inputs(f)
+        self.f_outputs = read_outputs(f)
+        self.init_inputs = read_inputs(backward_init) if backward_init else ()
+        self._validate()
+        self.grids = [p + "_grid" for p in self.policy]
+        self.individual = [o for o in self.f_outputs if o not in self.backward] + list(
+            self.hetoutputs.outputs
+        )
+        self.outputs = tuple(o.upper() for o in self.individual)
+        made = set(self.hetinputs.outputs) | set(self.f_outputs) | set(self.hetoutputs.outputs)
+        p_args = {b + "_p" for b in self.backward}
+        needed = [i for i in self.f_inputs if i not in p_args]
+        needed += list(self.init_inputs) + list(self.hetoutputs.inputs)
+        needed += self.exogenous + self.grids
+        inputs = dict.fromkeys(self.hetinputs.inputs)
+        inputs.update(dict.fromkeys(i for i in needed if i not in made))
+        self.inputs = tuple(inputs)
+        self._warm: dict = {}
+        self._batchable: bool | None = None
+
+    def _validate(self) -> None:
+        n = self.name
+        if not self.exogenous:
+            raise ModelSpecError(f"Block {n!r}: give the Markov matrix name(s) in exogenous=")
+        if not self.policy or len(self.policy) > 2:
+            raise ModelSpecError(f"Block {n!r}: policy= must name one or two policies")
+        for b in self.backward:
+            if b + "_p" not in self.f_inputs:
+                raise ModelSpecError(
+                    f"Block {n!r}: backward variable {b!r} needs an argument {b + '_p'!r}"
+                )
+            if b not in self.f_outputs:
+                raise ModelSpecError(f"Block {n!r}: backward variable {b!r} is not returned")
+        for p in self.policy:
+            if p not in self.f_outputs:
+                raise ModelSpecError(f"Block {n!r}: policy {p!r} is not an output of the step")
+        if self.backward_init is not None:
+            init_out = read_outputs(self.backward_init)
+            missing = [b for b in self.backward if b not in init_out]
+            if missing:
+                raise ModelSpecError(
+                    f"Block {n!r}: backward_init {self.backward_init.__name__!r} must return "
+                    f"{missing}"
+                )
+        bad = [o for o in self.f_outputs if o != o.lower() and o not in self.backward]
+        if bad:
+            raise ModelSpecError(
+                f"Block {n!r}: individual outputs must be lower case (they aggregate to upper "
+                f"case); got {bad}"
+            )
+
+    def _copy(self, **changes) -> HetBlock:
+        kw = dict(
+            f=self.f,
+            exogenous=self.exogenous,
+            policy=self.policy,
+            backward=self.backward,
+            backward_init=self.backward_init,
+            hetinputs=self._hetinput_funcs,
+            hetoutputs=self._hetoutput_funcs,
+            name=self.name,
+            backward_tol=self.backward_tol,
+            backward_maxit=self.backward_maxit,
+            forward_tol=self.forward_tol,
+        )
+        kw.update(changes)
+        return HetBlock(**kw)
+
+    def add_hetinputs(self, funcs: Sequence[Callable]) -> HetBlock:
+        """New block whose step first runs ``funcs`` (e.g. grids, income by state)."""
+        return self._copy(hetinputs=self._hetinput_funcs + list(funcs))
+
+    def add_hetoutputs(self, funcs: Sequence[Callable]) -> HetBlock:
+        """New block that also aggregates the outputs of ``funcs`` of individual policies."""
+        return self._copy(hetoutputs=self._hetoutput_funcs + list(funcs))
+
+    def internal_blocks(self) -> list[str]:
+        return [self.name]
+
+    # ------------------------------------------------------------ pieces
+    def _markovs(self, v: dict, where: str) -> list[np.ndarray]:
+        Pis = []
+        for name in self.exogenous:
+            if name not in v:
+                raise ModelSpecError(f"Block {self.name!r}: Markov matrix {name!r} is missing")
+            P = np.asarray(v[name], dtype=float)
+            markov_check(P, name, self.name)
+            Pis.append(P)
+        return Pis
+
+    def _state_shape(self, v: dict, Pis: list[np.ndarray]) -> tuple[int, ...]:
+        shape = []
+        for P in Pis:
+            shape.append(P.shape[0])
+        for g in self.grids:
+            grid = np.asarray(v[g], dtype=float)
+            if grid.ndim != 1 or grid.size < 2 or np.any(np.diff(grid) <= 0):
+                raise ModelSpecError(
+                    f"Block {self.name!r}: grid {g!r} must be strictly increasing and 1-D, got "
+                    f"shape {grid.shape}"
+                    + ("" if grid.ndim != 1 or grid.size < 2 else " with non-increasing points")
+                )
+            shape.append(grid.size)
+        return tuple(shape)
+
+    def _expect(self, X: np.ndarray, Pis: list[np.ndarray], offset: int = 0) -> np.ndarray:
+        for k, P in enumerate(Pis):
+            X = _markov_axis(X, P, k + offset, forward=False)
+        return X
+
+    def _step(self, v: dict, cont: dict, shape: tuple, where: str) -> dict:
+        """One backward step plus hetoutputs: returns backward vars and individual outputs."""
+        args = []
+        for i in self.f_inputs:
+            args.append(cont[i] if i in cont else v[i])
+        with np.errstate(all="ignore"):
+            res = self.f(*args)
+        res = res if isinstance(res, tuple) else (res,)
+        if len(res) != len(self.f_outputs):
+            raise ModelSpecError(
+                f"Block {self.name!r}: the step returned {len(res)} values for {self.f_outputs}"
+            )
+        out = dict(zip(self.f_outputs, res))
+        if self.hetoutputs:
+            with np.errstate(all="ignore"):
+                out.update(self.hetoutputs.evaluate({**v, **out}))
+        for k, x in out.items():
+            x = np.asarray(x, dtype=float)
+            if x.shape[-len(shape) :] != shape:
+                raise ModelSpecError(
+                    f"Block {self.name!r}: output {k!r} has shape {x.shape}, but the state "
+                    f"shape is {shape} (exogenous {self.exogenous}, grids {self.grids})"
+                )
+            if not np.all(np.isfinite(x)):
+                raise NonFiniteError(
+                    f"Block {self.name!r}: backward step produced NaN or inf in {k!r} ({where})",
+                    block=self.name,
+                    variable=k,
+                )
+            out[k] = x
+        return out
+
+    def _lottery(self, out: dict, v: dict) -> Lottery:
+        if len(self.policy) == 1:
+            return Lottery.from_policy_1d(out[self.policy[0]], v[self.grids[0]])
+        b, a = self.policy
+        return Lottery.from_policy_2d(out[b], out[a], v[self.grids[0]], v[self.grids[1]])
+
+    def _values(self, values: dict) -> dict:
+        v = dict(values)
+        if self.hetinputs:
+            v.update(self.hetinputs.evaluate(values))
+        return v
+
+    # ------------------------------------------------------- steady state
+    def _steady_state(self, values: dict) -> tuple[dict, dict]:
+        v = self._values(values)
+        Pis = self._markovs(v, "steady state")
+        shape = self._state_shape(v, Pis)
+        bw = self._initial_backward(v, shape)
+        pol_old = None
+        diff = np.inf
+        for it in range(self.backward_maxit):
+            cont = {b + "_p": self._expect(bw[b], Pis) for b in self.backward}
+            out = self._step(v, cont, shape, f"steady-state backward iteration {it}")
+            bw = {b: out[b] for b in self.backward}
+            pol = [out[p] for p in self.policy] + [bw[b] for b in self.backward[:1]]
+            if pol_old is not None:
+                diff = max(float(np.max(np.abs(x - y))) for x, y in zip(pol, pol_old))
+                if diff < self.backward_tol:
+                    break
+            pol_old = pol
+        else:
+            raise ConvergenceError(
+                f"Block {self.name!r}: backward iteration did not converge in "
+                f"{self.backward_maxit} iterations; max policy change {diff:.3e} "
+                f"(tol {self.backward_tol:g})",
+                block=self.name,
+                iterations=self.backward_maxit,
+                residual=diff,
+            )
+        lottery = self._lottery(out, v)
+        D0 = self._warm.get("D")
+        D0 = D0 if D0 is not None and D0.shape == shape else None
+        D = stationary_distribution(lottery, Pis, D0=D0, tol=self.forward_tol, block=self.name)
+        self._warm = {"D": D, **bw}
+        agg = {o.upper(): float(np.vdot(D, out[o])) for o in self.individual}
+        internals = {k: x for k, x in v.items() if k not in values or isinstance(x, np.ndarray)}
+        internals.update(out)
+        internals["D"] = D
+        internals["_edge_mass"] = self._edge_mass(D)
+        return agg, {self.name: internals}
+
+    def _initial_backward(self, v: dict, shape: tuple) -> dict:
+        warm = {b: self._warm.get(b) for b in self.backward}
+        if all(x is not None and x.shape == shape for x in warm.values()):
+            return warm
+        if self.backward_init is None:
+            raise ModelSpecError(
+                f"Block {self.name!r}: needs backward_init= to start the backward iteration"
+            )
+        init = self.backward_init(*[v[i] for i in self.init_inputs])
+        init = init if isinstance(init, tuple) else (init,)
+        named = dict(zip(read_outputs(self.backward_init), init))
+        bw = {}
+        for b in self.backward:
+            x = np.asarray(named[b], dtype=float)
+            if x.shape != shape:
+                raise ModelSpecError(
+                    f"Block {self.name!r}: backward_init returned {b!r} of shape {x.shape}, "
+                    f"expected the state shape {shape}"
+                )
+            bw[b] = x
+        return bw
+
+    def _edge_mass(self, D: np.ndarray) -> dict[str, float]:
+        """Mass at the upper end of each policy grid (checked once a steady state is final)."""
+        n_exo = len(self.exogenous)
+        return {g: float(np.take(D, -1, axis=n_exo + k).sum()) for k, g in enumerate(self.grids)}
+
+    # ------------------------------------------------------- transitions
+    def _path(self, ss, paths: dict, T: int, internals) -> tuple[dict, dict]:
+        ints = ss.internals[self.name]
+        base = {i: ss[i] for i in self.inputs}
+        moved_hetin = self.hetinputs.depends_on(paths) if self.hetinputs else set()
+        ss_v = {**base, **{k: ints[k] for k in self.hetinputs.outputs}}
+        shape = ints["D"].shape
+        vs = []
+        for t in range(T):
+            if not paths:
+                vs.append(ss_v)
+                continue
+            vt = dict(base)
+            for k, p in paths.items():
+                vt[k] = p[t]
+            if moved_hetin:
+                vt.update(self.hetinputs.evaluate(vt))
+            else:
+                vt.update({k: ints[k] for k in self.hetinputs.outputs})
+            vs.append(vt)
+        markov_moves = any(e in moved_hetin or e in paths for e in self.exogenous)
+        Pis_ss = [np.asarray(ints[e]) if e in ints else np.asarray(ss[e]) for e in self.exogenous]
+        Pis = (
+            [self._markovs(vt, f"period {t}") for t, vt in enumerate(vs)] if markov_moves else None
+        )
+        bw = {b: ints[b] for b in self.backward}
+        outs: list[dict] = [None] * T  # type: ignore[list-item]
+        for t in range(T - 1, -1, -1):
+            P = Pis[t] if Pis else Pis_ss
+            cont = {b + "_p": self._expect(bw[b], P) for b in self.backward}
+            out = self._step(vs[t], cont, shape, f"transition period {t}")
+            bw = {b: out[b] for b in self.backward}
+            outs[t] = out
+        D = ints["D"]
+        agg = {o.upper(): np.empty(T) for o in self.individual}
+        keep = self.name in internals
+        Ds = []
+        for t in range(T):
+            out = outs[t]
+            for o in self.individual:
+                agg[o.upper()][t] = np.vdot(D, out[o])
+            if keep:
+                Ds.append(D)
+            lot = self._lottery(out, vs[t])
+            D = forward_step(D, lot, Pis[t] if Pis else Pis_ss)
+        result_ints = {}
+        if keep:
+            rec = {k: np.stack([o[k] for o in outs]) for k in outs[0]}
+            rec["D"] = np.stack(Ds)
+            result_ints[self.name] = rec
+        return agg, result_ints
+
+    # ------------------------------------------------------- Jacobians
+    def _jacobian(self, ss, inputs: list[str], T: int) -> JacobianDict:
+        from ._fake_news import fake_news_jacobian
+
+        for i in inputs:
+            if np.ndim(ss[i]) != 0:
+                raise ModelSpecError(
+                    f"Block {self.name!r}: cannot differentiate with respect to {i!r}, an array "
+                    f"of shape {np.shape(ss[i])}; shock a scalar that a hetinput maps to it"
+                )
+        return fake_news_jacobian(self, ss, inputs, T)
+
+
+def het(
+    exogenous: str | Sequence[str],
+    policy: str | Sequence[str],
+    backward: str | Sequence[str],
+    backward_init: Callable | None = None,
+    **options,
+) -> Callable[[Callable], HetBlock]:
+    """Declare a heterogeneous-agent block from one backward step.
+
+    Parameters
+    ----------
+    exogenous : str or list of str
+        Names of row-stochastic Markov matrices ``Pi[e, e']``, one per exogenous axis.
+    policy : str or list of str
+        One or two asset policies; each ``x`` moves on the grid input ``x_grid``.
+    backward : str or list of str
+        Backward variables, e.g. ``'Va'``; the step receives ``Va_p`` (already the
+        expectation over next period's exogenous state) and returns ``Va``.
+    backward_init : callable
+        Returns an initial guess of the backward variables.
+
+    The step's other lower-case outputs (``a``, ``c``) aggregate to ``A``, ``C``.
+    """
+
+    def decorate(f: Callable) -> HetBlock:
+        return HetBlock(f, exogenous, policy, backward, backward_init, **options)
+
+    return decorate
+
+
+def warn_grid_edges(internals: dict, stacklevel: int = 3) -> None:
+    """Warn, naming the block and grid, where more than 1e-8 of the mass sits at a grid's top."""
+    for name, ints in internals.items():
+        for g, top in ints.get("_edge_mass", {}).items():
+            if top > 1e-8:
+                warnings.warn(
+                    f"Block {name!r}: {top:.2e} of the mass sits at the upper end of grid "
+                    f"{g!r}; raise its maximum",
+                    GridBoundaryWarning,
+                    stacklevel=stacklevel,
+                )

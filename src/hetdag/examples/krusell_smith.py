@@ -1,0 +1,80 @@
+"""Krusell–Smith economy in the sequence space (no aggregate risk; MIT shocks).
+
+Households (one asset, inelastic labour e) save in capital; a Cobb–Douglas firm
+pays r_t = alpha Z_t (K_{t-1}/L)^{alpha-1} - delta and w_t = (1-alpha) Z_t (K_{t-1}/L)^alpha.
+Equilibrium: asset_mkt_t = A_t - K_t = 0, with unknown K.
+
+Calibration (steady-state targets): r = 0.01 and Y = 1 pin K and Z analytically;
+beta is found by Brent's method so that households hold K.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import create_model, simple
+from ._household import household, income, make_grids
+from .rbc import Example
+
+
+@simple
+def firm(K, L, Z, alpha, delta):
+    r = alpha * Z * (K(-1) / L) ** (alpha - 1) - delta
+    w = (1 - alpha) * Z * (K(-1) / L) ** alpha
+    Y = Z * K(-1) ** alpha * L ** (1 - alpha)
+    return r, w, Y
+
+
+@simple
+def mkt_clearing(K, A, Y, C, delta):
+    asset_mkt = A - K
+    goods_mkt = Y - C - delta * K
+    return asset_mkt, goods_mkt
+
+
+def build_household():
+    return household.add_hetinputs([make_grids, income])
+
+
+def build_model():
+    return create_model([build_household(), firm, mkt_clearing], name="Krusell-Smith")
+
+
+def calibration(n_e: int = 7, n_a: int = 500, r: float = 0.01, Y: float = 1.0) -> dict:
+    alpha, delta, L = 0.11, 0.025, 1.0
+    K = alpha * Y / (r + delta)
+    Z = Y / (K**alpha * L ** (1 - alpha))
+    return {
+        "eis": 1.0,
+        "delta": delta,
+        "alpha": alpha,
+        "rho_e": 0.966,
+        "sd_e": 0.5,
+        "L": L,
+        "n_e": n_e,
+        "n_a": n_a,
+        "min_a": 0.0,
+        "max_a": 200.0,
+        "K": K,
+        "Z": Z,
+    }
+
+
+def steady_state(model=None, n_e: int = 7, n_a: int = 500, **kwargs):
+    model = model or build_model()
+    return model.solve_steady_state(
+        calibration(n_e, n_a),
+        unknowns={"beta": (0.97, 0.99)},
+        targets={"asset_mkt": 0.0},
+        **kwargs,
+    )
+
+
+def example(n_e: int = 7, n_a: int = 500) -> Example:
+    model = build_model()
+    ss = steady_state(model, n_e, n_a)
+    return Example(model, ss, ["K"], ["asset_mkt"], ["Z"])
+
+
+def shock(T: int = 300, rho: float = 0.9, size: float = 0.01) -> dict:
+    return {"Z": size * rho ** np.arange(T)}
