@@ -8,22 +8,28 @@ Declare blocks with :func:`simple`, :func:`solved` and :func:`het`, combine them
 from . import errors as errors
 from .blocks import Block as Block
 from .blocks import CombinedBlock as CombinedBlock
+from .blocks import HetBlock as HetBlock
 from .blocks import SimpleBlock as SimpleBlock
 from .blocks import SolvedBlock as SolvedBlock
 from .blocks import combine as combine
 from .blocks import create_model as create_model
+from .blocks import het as het
 from .blocks import simple as simple
 from .blocks import solved as solved
+from .blocks import young_step as young_step
 from .jacobians import JacobianDict as JacobianDict
 from .jacobians import ShiftMatrix as ShiftMatrix
 from .results import ImpulseDict as ImpulseDict
 from .results import SteadyState as SteadyState
+from .utils import grids as grids
+from .utils import interpolate as interpolate
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Block",
     "CombinedBlock",
+    "HetBlock",
     "ImpulseDict",
     "JacobianDict",
     "ShiftMatrix",
@@ -33,6 +39,10 @@ __all__ = [
     "combine",
     "create_model",
     "errors",
+    "grids",
+    "het",
+    "interpolate",
     "simple",
     "solved",
+    "young_step",
 ]

@@ -4,6 +4,9 @@ from ._block import Block as Block
 from ._combined import CombinedBlock as CombinedBlock
 from ._combined import combine as combine
 from ._combined import create_model as create_model
+from ._het import HetBlock as HetBlock
+from ._het import het as het
+from ._law_of_motion import young_step as young_step
 from ._simple import SimpleBlock as SimpleBlock
 from ._simple import simple as simple
 from ._solved import SolvedBlock as SolvedBlock
@@ -12,10 +15,13 @@ from ._solved import solved as solved
 __all__ = [
     "Block",
     "CombinedBlock",
+    "HetBlock",
     "SimpleBlock",
     "SolvedBlock",
     "combine",
     "create_model",
+    "het",
     "simple",
     "solved",
+    "young_step",
 ]

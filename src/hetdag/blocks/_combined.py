@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from ..errors import ModelSpecError
 from ..graph._dag import build_graph, topological_order
 from ..jacobians._jacobian_dict import JacobianDict, compose, identity
-from ._block import Block
+from ._block import Block, check_numeric
 
 
 class CombinedBlock(Block):
@@ -53,6 +53,22 @@ class CombinedBlock(Block):
 
     def internal_blocks(self) -> list[str]:
         return [n for b in self.blocks for n in b.internal_blocks()]
+
+    def _readers(self, variable: str) -> list[str]:
+        return [b.name for b in self.blocks if variable in b.inputs]
+
+    def _check_calibration(self, calibration) -> dict:
+        # Like Block._check_calibration, but name the block(s) that read each input.
+        missing = [i for i in self.inputs if i not in calibration]
+        if missing:
+            needed = "; ".join(f"{i!r} is read by block(s) {self._readers(i)}" for i in missing)
+            raise ModelSpecError(
+                f"Model {self.name!r}: missing calibration input(s) {missing} ({needed})"
+            )
+        for k in self.inputs:
+            readers = self._readers(k)
+            check_numeric(calibration[k], k, readers[0] if readers else self.name)
+        return dict(calibration)
 
     def _steady_state(self, values: dict) -> tuple[dict, dict]:
         values = dict(values)
@@ -117,5 +133,3 @@ def create_model(blocks: Sequence[Block], name: str = "model") -> CombinedBlock:
 def combine(blocks: Sequence[Block], name: str = "combined") -> CombinedBlock:
     """Alias of :func:`create_model`, used before ``.solved(...)``."""
     return CombinedBlock(blocks, name)
-
-

@@ -145,6 +145,20 @@ class HetBlock(Block):
     def internal_blocks(self) -> list[str]:
         return [self.name]
 
+    def backward_step(self, values: dict, **continuation) -> dict:
+        """Run the user's backward step once (no hetinputs, no expectation).
+
+        ``values`` supplies the step's inputs (e.g. ``a_grid``, ``y``, ``r``, ``beta``);
+        ``continuation`` the expected continuation values (``Va_p=...``). Arrays may carry
+        extra leading axes if the step broadcasts over them (e.g. an aggregate state).
+        Returns ``{name: array}`` for every output of the step, including hetoutputs.
+        """
+        missing = [i for i in self.f_inputs if i not in values and i not in continuation]
+        if missing:
+            raise ModelSpecError(f"Block {self.name!r}: backward_step needs {missing}")
+        shape = np.shape(continuation[self.backward[0] + "_p"])[-len(self.policy) - 1 :]
+        return self._step(values, continuation, tuple(shape), "backward_step")
+
     # ------------------------------------------------------------ pieces
     def _markovs(self, v: dict, where: str) -> list[np.ndarray]:
         Pis = []

@@ -30,16 +30,25 @@ def equations(y, pi, i, rstar, sigma, kappa, beta):
 
 
 def calibration(phi: float = 1.5) -> dict:
-    return {"y": 0.0, "pi": 0.0, "v": 0.0, "rstar": 0.0, "phi": phi, "sigma": 1.0,
-            "kappa": 0.1, "beta": 0.99}
+    return {
+        "y": 0.0,
+        "pi": 0.0,
+        "v": 0.0,
+        "rstar": 0.0,
+        "phi": phi,
+        "sigma": 1.0,
+        "kappa": 0.1,
+        "beta": 0.99,
+    }
 
 
 def build_model():
     return create_model([taylor, equations], name="NK")
 
 
-def closed_form(rho: float, phi: float = 1.5, sigma: float = 1.0, kappa: float = 0.1,
-                beta: float = 0.99) -> tuple[float, float]:
+def closed_form(
+    rho: float, phi: float = 1.5, sigma: float = 1.0, kappa: float = 0.1, beta: float = 0.99
+) -> tuple[float, float]:
     """Coefficients (a, b) of y_t = a v_t and pi_t = b v_t for an AR(1) monetary shock."""
     a = -sigma / ((1 - rho) + sigma * kappa * (phi - rho) / (1 - beta * rho))
     return a, kappa * a / (1 - beta * rho)

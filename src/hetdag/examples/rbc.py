@@ -72,8 +72,17 @@ def steady_state(model=None):
     C = Y - delta * K
     vphi = w * C ** (-1 / eis) / L ** (1 / frisch)
     beta = 1 / (1 + r)
-    calib = {"K": K, "L": L, "Z": Z, "alpha": alpha, "delta": delta, "eis": eis,
-             "frisch": frisch, "vphi": vphi, "beta": beta}
+    calib = {
+        "K": K,
+        "L": L,
+        "Z": Z,
+        "alpha": alpha,
+        "delta": delta,
+        "eis": eis,
+        "frisch": frisch,
+        "vphi": vphi,
+        "beta": beta,
+    }
     ss = model.steady_state(calib)
     assert abs(ss["goods_mkt"]) < 1e-12 and abs(ss["euler"]) < 1e-12
     return ss

@@ -135,7 +135,8 @@ def identity(T: int) -> ShiftMatrix:
     return ShiftMatrix({0: 1.0}, T)
 
 
-def check_T(T) -> int:
+def check_T(T, name: str | None = None) -> int:
     if not isinstance(T, (int, np.integer)) or isinstance(T, bool) or T < 1:
-        raise ModelSpecError(f"T must be a positive integer, got T={T!r}")
+        where = f"Block {name!r}: " if name else ""
+        raise ModelSpecError(f"{where}T must be a positive integer, got T={T!r}")
     return int(T)

@@ -118,9 +118,7 @@ class ImpulseDict(_Result):
 
     def __sub__(self, other):
         if isinstance(other, SteadyState):
-            return self._new(
-                {k: v - other[k] for k, v in self.items() if k in other}, "deviation"
-            )
+            return self._new({k: v - other[k] for k, v in self.items() if k in other}, "deviation")
         if isinstance(other, ImpulseDict):
             return self._new({k: v - other[k] for k, v in self.items() if k in other})
         if np.isscalar(other):

@@ -103,7 +103,7 @@ def solve_jacobian(
 
     ``G[u][z] = -(H_U^{-1} H_Z)[u, z]`` and ``G[o][z] = J[o][z] + sum_u J[o][u] G[u][z]``.
     """
-    T = check_T(T)
+    T = check_T(T, block.name)
     ss = as_steady_state(ss)
     unknowns, targets = check_unknowns_targets(block, unknowns, targets)
     inputs = _names(inputs)

@@ -121,7 +121,9 @@ def solve_impulse_nonlinear(
                 step = 1.0
                 for _ in range(12):
                     Hn = try_eval(x + step * d)
-                    if Hn is not None and np.linalg.norm(Hn) < (1 - 1e-4 * step) * np.linalg.norm(H):
+                    if Hn is not None and np.linalg.norm(Hn) < (1 - 1e-4 * step) * np.linalg.norm(
+                        H
+                    ):
                         accepted = (step * d, Hn)
                         break
                     step *= 0.5
@@ -138,7 +140,9 @@ def solve_impulse_nonlinear(
             bar.close()
     err = float(np.max(np.abs(H)))
     if err >= tol:
-        residuals = {t: float(np.max(np.abs(H[a * T : (a + 1) * T]))) for a, t in enumerate(targets)}
+        residuals = {
+            t: float(np.max(np.abs(H[a * T : (a + 1) * T]))) for a, t in enumerate(targets)
+        }
         raise ConvergenceError(
             f"Model {block.name!r}: nonlinear transition did not converge after {len(history)} "
             f"iterations; max residuals {format_residuals(residuals)} (tol {tol:g}). "

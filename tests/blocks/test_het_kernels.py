@@ -1,0 +1,386 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from hetdag.blocks import _het_kernels as K
+from hetdag.blocks import _law_of_motion as LOM
+from hetdag.blocks._law_of_motion import (
+    Lottery,
+    expectation_step,
+    expectation_step_batch,
+    forward_step,
+    stationary_distribution,
+    transition_matrix,
+    young_step,
+)
+from hetdag.errors import ConvergenceError, ModelSpecError
+
+# ---------------------------------------------------------------- NumPy reference oracles
+
+
+def lottery_ref(x, grid):
+    """Index and weight of the clipped two-point lottery, elementwise."""
+    n = grid.shape[0]
+    xc = np.clip(x, grid[0], grid[-1])
+    i = np.clip(np.searchsorted(grid, xc, side="right") - 1, 0, n - 2)
+    pi = (grid[i + 1] - xc) / (grid[i + 1] - grid[i])
+    return i, pi
+
+
+def lottery_matrix_1d(x, grid):
+    """Dense Λ with D_next.ravel() = Λ @ D.ravel(); x is (n_rows, n_a)."""
+    n_rows, n_a = x.shape
+    i, pi = lottery_ref(x, grid)
+    L = np.zeros((n_rows * n_a, n_rows * n_a))
+    for r in range(n_rows):
+        for j in range(n_a):
+            L[r * n_a + i[r, j], r * n_a + j] += pi[r, j]
+            L[r * n_a + i[r, j] + 1, r * n_a + j] += 1 - pi[r, j]
+    return L
+
+
+def lottery_matrix_2d(xb, xa, b_grid, a_grid):
+    n_rows, n_b, n_a = xa.shape
+    bi, bpi = lottery_ref(xb, b_grid)
+    ai, api = lottery_ref(xa, a_grid)
+    N = n_rows * n_b * n_a
+    L = np.zeros((N, N))
+    for r in range(n_rows):
+        for k in range(n_b):
+            for j in range(n_a):
+                src = (r * n_b + k) * n_a + j
+                for db, wb in ((0, bpi[r, k, j]), (1, 1 - bpi[r, k, j])):
+                    for da, wa in ((0, api[r, k, j]), (1, 1 - api[r, k, j])):
+                        dst = (r * n_b + bi[r, k, j] + db) * n_a + ai[r, k, j] + da
+                        L[dst, src] += wb * wa
+    return L
+
+
+def full_matrix(L, Pis, n_endo):
+    M = np.eye(n_endo)
+    for P in reversed(Pis):
+        M = np.kron(P.T, M)
+    return M @ L
+
+
+def random_markov(rng, n):
+    P = rng.uniform(0.05, 1, (n, n))
+    return P / P.sum(axis=1, keepdims=True)
+
+
+def random_policy(rng, shape, grid, monotone=True):
+    x = rng.uniform(grid[0] - 0.5, grid[-1] + 0.5, shape)
+    if monotone:
+        x = np.sort(x, axis=-1)
+    # put a few choices exactly on nodes
+    x.flat[:: max(1, x.size // 7)] = rng.choice(grid, size=x.flat[:: max(1, x.size // 7)].size)
+    return x
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+GRID = np.array([0.0, 0.3, 0.5, 1.2, 2.0, 3.5, 5.0])
+
+# ------------------------------------------------------------------------ kernels vs reference
+
+
+@pytest.mark.parametrize("monotone", [True, False])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_lottery_1d_matches_reference(rng, monotone, order):
+    x = np.asarray(random_policy(rng, (5, 40), GRID, monotone), order=order)
+    xc = np.ascontiguousarray(x)
+    a_i, a_pi = np.empty(x.shape, dtype=np.int64), np.empty(x.shape)
+    K.lottery_1d(xc, GRID, a_i, a_pi)
+    i, pi = lottery_ref(xc, GRID)
+    # an on-node choice may be bracketed either way; compare weights on every node
+    assert np.allclose(_node_weights(a_i, a_pi, 7), _node_weights(i, pi, 7), atol=1e-14)
+    assert np.all((a_pi >= 0) & (a_pi <= 1))
+    assert np.all((a_i >= 0) & (a_i <= GRID.size - 2))
+    lot = Lottery.from_policy_1d(x[:, :7], GRID)
+    assert np.allclose(
+        _node_weights(lot.a_i, lot.a_pi, 7), _node_weights(*lottery_ref(x[:, :7], GRID), 7)
+    )
+
+
+def _node_weights(i, pi, n):
+    W = np.zeros(i.shape + (n,))
+    np.put_along_axis(W, i[..., None], pi[..., None], axis=-1)
+    np.put_along_axis(W, i[..., None] + 1, 1 - pi[..., None], axis=-1)
+    return W
+
+
+def test_lottery_clipping_conventions():
+    x = np.array([[-1.0, 0.0, 5.0, 9.0]])
+    a_i = np.empty(x.shape, dtype=np.int64)
+    a_pi = np.empty(x.shape)
+    K.lottery_1d(x, np.array([0.0, 1.0, 2.0, 5.0]), a_i, a_pi)
+    assert a_i.tolist() == [[0, 0, 2, 2]]
+    assert a_pi.tolist() == [[1.0, 1.0, 0.0, 0.0]]
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_forward_and_expectation_1d_match_dense(rng, order):
+    x = random_policy(rng, (4, 7), GRID)
+    D = np.asarray(rng.uniform(size=(4, 7)), order=order)
+    X = np.asarray(rng.normal(size=(4, 7)), order=order)
+    lot = Lottery.from_policy_1d(np.asarray(x, order=order), GRID)
+    L = lottery_matrix_1d(x, GRID)
+    assert np.allclose(lot.forward(D).ravel(), L @ D.ravel(), atol=1e-14)
+    assert np.allclose(lot.expectation(X).ravel(), L.T @ X.ravel(), atol=1e-14)
+    Xb = rng.normal(size=(3, 4, 7))
+    assert np.allclose(lot.expectation_batch(Xb), np.stack([lot.expectation(z) for z in Xb]))
+
+
+def test_forward_and_expectation_2d_match_dense(rng):
+    b_grid, a_grid = np.array([0.0, 1.0, 2.5, 4.0]), GRID
+    shape = (3, 4, 7)
+    xb = rng.uniform(-0.5, 4.5, shape)
+    xa = random_policy(rng, shape, a_grid)
+    lot = Lottery.from_policy_2d(xb, xa, b_grid, a_grid)
+    L = lottery_matrix_2d(xb, xa, b_grid, a_grid)
+    D, X = rng.uniform(size=shape), rng.normal(size=shape)
+    assert np.allclose(lot.forward(D).ravel(), L @ D.ravel(), atol=1e-14)
+    assert np.allclose(lot.expectation(X).ravel(), L.T @ X.ravel(), atol=1e-14)
+    Xb = rng.normal(size=(2,) + shape)
+    assert np.allclose(lot.expectation_batch(Xb), np.stack([lot.expectation(z) for z in Xb]))
+    assert np.isclose(lot.forward(D).sum(), D.sum(), rtol=1e-14)
+
+
+def test_markov_kernels_match_numpy(rng):
+    P, D = random_markov(rng, 5), rng.normal(size=(5, 30))
+    out = np.empty_like(D)
+    K.apply_markov_forward(D, P, out)
+    assert np.allclose(out, P.T @ D)
+    K.apply_markov_expectation(D, P, out)
+    assert np.allclose(out, P @ D)
+
+
+# ----------------------------------------------------------------------------- transposes
+
+
+@pytest.mark.parametrize("case", ["1d", "2d", "two_exog_1d", "two_exog_2d"])
+def test_forward_expectation_are_exact_transposes(rng, case):
+    two = case.startswith("two")
+    exog = (3, 2) if two else (4,)
+    Pis = [random_markov(rng, n) for n in exog]
+    if case.endswith("1d"):
+        lot = Lottery.from_policy_1d(random_policy(rng, exog + (7,), GRID), GRID)
+    else:
+        b_grid = np.array([0.0, 1.0, 3.0])
+        shape = exog + (3, 7)
+        lot = Lottery.from_policy_2d(
+            rng.uniform(-1, 4, shape), rng.uniform(-1, 6, shape), b_grid, GRID
+        )
+    D, X = rng.uniform(size=lot.shape), rng.normal(size=lot.shape)
+    lhs = np.sum(expectation_step(X, lot, Pis) * D)
+    rhs = np.sum(X * forward_step(D, lot, Pis))
+    assert abs(lhs - rhs) <= 1e-12 * max(1.0, abs(lhs))
+    T = transition_matrix(lot, Pis).toarray()
+    assert np.allclose(T @ D.ravel(), forward_step(D, lot, Pis).ravel(), atol=1e-14)
+    Xb = rng.normal(size=(3,) + lot.shape)
+    batch = expectation_step_batch(Xb, lot, Pis)
+    assert np.allclose(batch, np.stack([expectation_step(z, lot, Pis) for z in Xb]), atol=1e-14)
+
+
+def test_forward_step_matches_dense_oracle_two_exog(rng):
+    Pis = [random_markov(rng, 3), random_markov(rng, 2)]
+    x = random_policy(rng, (3, 2, 7), GRID)
+    lot = Lottery.from_policy_1d(x, GRID)
+    T = full_matrix(lottery_matrix_1d(x.reshape(6, 7), GRID), Pis, 7)
+    D = rng.uniform(size=(3, 2, 7))
+    assert np.allclose(forward_step(D, lot, Pis).ravel(), T @ D.ravel(), atol=1e-14)
+
+
+# ----------------------------------------------------------------------------- derivatives
+
+
+def test_forward_deriv_1d_matches_finite_difference(rng):
+    grid = np.linspace(0.0, 1.0, 9)
+    # interior choices away from nodes so a small step keeps the bracket
+    x = (np.sort(rng.integers(0, 8, (3, 9)), axis=1) + rng.uniform(0.2, 0.8, (3, 9))) / 8
+    D = rng.uniform(size=(3, 9))
+    dx = rng.normal(size=(4, 3, 9))
+    lot = Lottery.from_policy_1d(x, grid)
+    h = 1e-6
+    fd = np.stack(
+        [
+            (
+                Lottery.from_policy_1d(x + h * d, grid).forward(D)
+                - Lottery.from_policy_1d(x - h * d, grid).forward(D)
+            )
+            / (2 * h)
+            for d in dx
+        ]
+    )
+    assert np.allclose(lot.forward_deriv(dx, D), fd, atol=1e-7)
+    assert np.allclose(lot.forward_deriv(dx[0], D), fd[0], atol=1e-7)
+    assert np.allclose(lot.forward_deriv(dx, D).sum(axis=(1, 2)), 0.0, atol=1e-12)
+
+
+def test_forward_deriv_2d_matches_finite_difference(rng):
+    b_grid, a_grid = np.linspace(0, 1, 5), np.linspace(0, 2, 6)
+    shape = (2, 5, 6)
+    xb = (rng.integers(0, 4, shape) + rng.uniform(0.2, 0.8, shape)) / 4
+    xa = (rng.integers(0, 5, shape) + rng.uniform(0.2, 0.8, shape)) * 2 / 5
+    D = rng.uniform(size=shape)
+    db, da = rng.normal(size=(3,) + shape), rng.normal(size=(3,) + shape)
+    lot = Lottery.from_policy_2d(xb, xa, b_grid, a_grid)
+    h = 1e-6
+
+    def fwd(s, k):
+        return Lottery.from_policy_2d(xb + s * db[k], xa + s * da[k], b_grid, a_grid).forward(D)
+
+    fd = []
+    for k in range(3):
+        fd.append((fwd(h, k) - fwd(-h, k)) / (2 * h))
+    assert np.allclose(lot.forward_deriv(db, da, D), np.stack(fd), atol=1e-7)
+
+
+# ---------------------------------------------------------------- young_step properties
+
+grid_st = (
+    st.lists(st.floats(-5, 5), min_size=2, max_size=8, unique=True)
+    .map(lambda v: np.sort(np.array(v)))
+    .filter(lambda g: np.all(np.diff(g) > 1e-3))
+)
+
+
+def _pi(n, seed):
+    return random_markov(np.random.default_rng(seed), n)
+
+
+@settings(deadline=None, max_examples=60)
+@given(grid=grid_st, data=st.data())
+def test_young_step_conserves_mass_and_mean(grid, data):
+    n_e, n = 3, grid.size
+    D = data.draw(arrays(np.float64, (n_e, n), elements=st.floats(0, 10)))
+    u = data.draw(arrays(np.float64, (n_e, n), elements=st.floats(0, 1)))
+    x = grid[0] + u * (grid[-1] - grid[0])  # inside the grid
+    Pi = _pi(n_e, data.draw(st.integers(0, 100)))
+    Dn = young_step(D, x, grid, Pi)
+    tot = D.sum()
+    assert abs(Dn.sum() - tot) <= 1e-12 * max(tot, 1e-300) + 1e-300
+    scale = max(tot * np.abs(grid).max(), 1e-300)
+    assert abs(np.sum(Dn * grid) - np.sum(D * x)) <= 1e-11 * scale
+    assert np.all(Dn >= 0)
+
+
+@settings(deadline=None, max_examples=60)
+@given(grid=grid_st, data=st.data(), above=st.booleans())
+def test_young_step_clipping_biases_mean_toward_violated_end(grid, data, above):
+    n_e, n = 2, grid.size
+    D = data.draw(arrays(np.float64, (n_e, n), elements=st.floats(0.1, 10)))
+    shift = data.draw(arrays(np.float64, (n_e, n), elements=st.floats(0.01, 3)))
+    x = grid[-1] + shift if above else grid[0] - shift
+    Pi = _pi(n_e, 1)
+    Dn = young_step(D, x, grid, Pi)
+    new_mean, intended = np.sum(Dn * grid), np.sum(D * x)
+    assert (new_mean < intended) if above else (new_mean > intended)
+    clipped = np.sum(D * np.clip(x, grid[0], grid[-1]))
+    assert np.isclose(new_mean, clipped, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_young_step_matches_dense_oracle(rng, order):
+    x = random_policy(rng, (4, 7), GRID)
+    D, Pi = rng.uniform(size=(4, 7)), random_markov(rng, 4)
+    expect = full_matrix(lottery_matrix_1d(x, GRID), [Pi], 7) @ D.ravel()
+    got = young_step(
+        np.asfortranarray(D) if order == "F" else D, x, GRID, np.asarray(Pi, order=order)
+    )
+    assert np.allclose(got.ravel(), expect, atol=1e-14)
+
+
+# --------------------------------------------------------------------- stationary distribution
+
+
+def _dense_stationary(T):
+    w, V = np.linalg.eig(T)
+    v = np.real(V[:, np.argmin(np.abs(w - 1))])
+    return v / v.sum()
+
+
+@pytest.mark.parametrize("case", ["1d", "two_exog", "2d"])
+def test_stationary_distribution_matches_eigenvector(rng, case):
+    if case == "2d":
+        shape = (3, 4, 7)
+        lot = Lottery.from_policy_2d(
+            rng.uniform(0, 3, shape), rng.uniform(0, 5, shape), np.array([0.0, 1.0, 2.0, 3.0]), GRID
+        )
+        Pis = [random_markov(rng, 3)]
+    else:
+        exog = (3, 2) if case == "two_exog" else (4,)
+        lot = Lottery.from_policy_1d(random_policy(rng, exog + (7,), GRID), GRID)
+        Pis = [random_markov(rng, n) for n in exog]
+    D = stationary_distribution(lot, Pis)
+    ref = _dense_stationary(transition_matrix(lot, Pis).toarray()).reshape(lot.shape)
+    assert np.all(D >= 0) and np.isclose(D.sum(), 1.0, rtol=1e-14)
+    assert np.allclose(D, ref, atol=1e-11)
+    assert np.max(np.abs(forward_step(D, lot, Pis) - D)) < 1e-10
+    assert np.allclose(stationary_distribution(lot, Pis, D0=D), D, rtol=0, atol=1e-12)
+
+
+def test_stationary_distribution_sparse_path(rng, monkeypatch):
+    """A slowly mixing chain exceeds the forward budget and goes through SuperLU."""
+    calls = []
+    pinned = LOM._solve_pinned
+    monkeypatch.setattr(LOM, "_solve_pinned", lambda T, k: calls.append(k) or pinned(T, k))
+    grid = np.linspace(0, 1, 60)
+    x = np.stack([np.clip(grid + 0.002 * (e - 1) + 1e-3, 0, 1) for e in range(3)])
+    Pi = np.full((3, 3), 0.0005) + np.eye(3) * (1 - 0.0015)
+    lot = Lottery.from_policy_1d(x, grid)
+    D = stationary_distribution(lot, [Pi])
+    ref = _dense_stationary(transition_matrix(lot, [Pi]).toarray()).reshape(lot.shape)
+    assert np.all(D >= 0) and np.allclose(D, ref, atol=1e-10)
+    assert len(calls) == 1
+
+
+def test_stationary_distribution_raises_convergence_error():
+    grid = np.linspace(0, 1, 5)
+    lot = Lottery.from_policy_1d(np.stack([grid, grid]), grid)
+    swap = np.array([[0.0, 1.0], [1.0, 0.0]])
+    D0 = np.vstack([np.ones(5), np.zeros(5)]) / 5
+    with pytest.raises(ConvergenceError, match="Block 'hh'") as err:
+        stationary_distribution(lot, [swap], D0=D0, maxit=200, block="hh")
+    assert err.value.block == "hh" and err.value.residual > 0
+
+
+# ---------------------------------------------------------------------------- bad inputs
+
+
+def test_young_step_errors_name_the_argument():
+    D, x, Pi = np.ones((4, 5)) / 20, np.zeros((4, 5)), np.eye(4)
+    grid = np.linspace(0, 1, 5)
+    with pytest.raises(ModelSpecError, match=r"'Pi' has shape \(3, 3\) but 'D' has 4"):
+        young_step(D, x, grid, np.eye(3))
+    with pytest.raises(
+        ModelSpecError, match="young_step: Markov matrix 'Pi' is not row-stochastic"
+    ):
+        young_step(D, x, grid, Pi * 1.1)
+    with pytest.raises(ModelSpecError, match=r"'x_next' has shape \(4, 3\)"):
+        young_step(D, x[:, :3], grid, Pi)
+    with pytest.raises(ModelSpecError, match="'grid' must be finite and strictly increasing"):
+        young_step(D, x, grid[::-1], Pi)
+    with pytest.raises(ModelSpecError, match="'grid' has 4 points"):
+        young_step(D, x, grid[:4], Pi)
+    with pytest.raises(ModelSpecError, match="'D' must be finite and nonnegative"):
+        young_step(-D, x, grid, Pi)
+    with pytest.raises(ModelSpecError, match="'x_next' must be finite"):
+        young_step(D, x + np.nan, grid, Pi)
+
+
+def test_lottery_and_step_errors(rng):
+    lot = Lottery.from_policy_1d(np.zeros((2, 5)), np.linspace(0, 1, 5))
+    with pytest.raises(ModelSpecError, match=r"'D' has shape \(3, 5\)"):
+        lot.forward(np.zeros((3, 5)))
+    with pytest.raises(ModelSpecError, match="2 Markov matrices"):
+        forward_step(np.zeros((2, 5)), lot, [np.eye(2), np.eye(2)])
+    with pytest.raises(ModelSpecError, match=r"'Pi_list\[0\]' is not row-stochastic"):
+        forward_step(np.zeros((2, 5)), lot, [np.full((2, 2), 0.6)])
+    with pytest.raises(ModelSpecError, match="'a_grid' must be finite and strictly increasing"):
+        Lottery.from_policy_2d(np.zeros((1, 2, 3)), np.zeros((1, 2, 3)), [0, 1], [0, 2, 1])

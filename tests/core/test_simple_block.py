@@ -1,0 +1,205 @@
+"""Simple blocks: outputs from the syntax tree, exact derivatives, shift operators."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import hetdag as hd
+from hetdag.errors import ModelSpecError
+from hetdag.jacobians._shift import ShiftMatrix, matmul
+
+
+# ------------------------------------------------------------------- parsing
+def test_outputs_read_from_multiline_return():
+    @hd.simple
+    def several(a, b):
+        c = a + b
+        d = a * b
+        e = a - b
+        return (
+            c,
+            d,
+            e,
+        )
+
+    assert several.inputs == ("a", "b")
+    assert several.outputs == ("c", "d", "e")
+    ss = several.steady_state({"a": 2.0, "b": 3.0})
+    assert (ss["c"], ss["d"], ss["e"]) == (5.0, 6.0, -1.0)
+
+
+def test_single_output_without_tuple():
+    @hd.simple
+    def single(a):
+        out = 2 * a
+        return out
+
+    assert single.outputs == ("out",)
+    assert single.steady_state({"a": 1.5})["out"] == 3.0
+
+
+def test_return_of_expression_names_the_block():
+    with pytest.raises(ModelSpecError, match="returns_expression"):
+
+        @hd.simple
+        def returns_expression(a, b):
+            return a + b
+
+    with pytest.raises(ModelSpecError, match="returns_mixed"):
+
+        @hd.simple
+        def returns_mixed(a, b):
+            c = a
+            return c, a * b
+
+
+# --------------------------------------------------------- derivatives vs FD
+@hd.simple
+def smooth(x, y, z):
+    a = np.log(x) * y(1) + np.exp(z(-1)) * x**1.5 - y(-2) / x(2)
+    b = np.sqrt(x(-1) * y) + np.maximum(y, z) + z(1) ** 2
+    c = x(3) ** 0.5 * np.exp(-y) + 1e-16 * z
+    return a, b, c
+
+
+def fd_columns(block, ss, inp, T, h):
+    """Brute force: column s of d(out)/d(inp) by central differences of the path."""
+    cols = {o: np.zeros((T, T)) for o in block.outputs}
+    for s in range(T):
+        e = np.zeros(T)
+        e[s] = h
+        up = block.impulse_nonlinear_partial(ss, {inp: e})
+        dn = block.impulse_nonlinear_partial(ss, {inp: -e})
+        for o in block.outputs:
+            cols[o][:, s] = (up[o] - dn[o]) / (2 * h)
+    return cols
+
+
+@settings(deadline=None, max_examples=25)
+@given(
+    x=st.floats(0.3, 3.0),
+    y=st.floats(0.3, 3.0),
+    z=st.floats(-1.0, 1.0),
+)
+def test_symbolic_jacobian_matches_finite_differences(x, y, z):
+    assume(abs(y - z) > 1e-2)
+    T = 20
+    ss = smooth.steady_state({"x": x, "y": y, "z": z})
+    J = smooth.jacobian(ss, ["x", "y", "z"], T=T)
+    for i in ("x", "y", "z"):
+        fd = fd_columns(smooth, ss, i, T, h=1e-5)
+        for o in smooth.outputs:
+            entry = J[o].get(i)
+            dense = np.zeros((T, T)) if entry is None else np.asarray(entry)
+            assert dense.shape == (T, T)
+            np.testing.assert_allclose(dense, fd[o], rtol=0, atol=1e-7, err_msg=f"d{o}/d{i}")
+
+
+def test_maximum_picks_the_active_branch():
+    T = 6
+    ss = smooth.steady_state({"x": 1.0, "y": 2.0, "z": 0.5})
+    J = smooth.jacobian(ss, ["y", "z"], ["b"], T=T)
+    # y > z: b depends on y_t through max(y, z) = y and sqrt(x(-1) y)
+    assert np.asarray(J["b"]["y"])[2, 2] == pytest.approx(1 + 0.5 / np.sqrt(2.0))
+    # z enters only through z(1)**2 (max is inactive in z)
+    Jz = np.asarray(J["b"]["z"])
+    assert Jz[2, 2] == 0.0
+    assert Jz[2, 3] == pytest.approx(1.0)
+
+
+def test_tiny_derivative_is_kept():
+    T = 8
+    ss = smooth.steady_state({"x": 1.0, "y": 1.0, "z": 0.2})
+    J = smooth.jacobian(ss, ["z"], ["c"], T=T)
+    assert "z" in J["c"]
+    np.testing.assert_array_equal(np.asarray(J["c"]["z"]), 1e-16 * np.eye(T))
+
+    @hd.simple
+    def tiny(w):
+        v = 1e-16 * w
+        return v
+
+    Jt = tiny.jacobian(tiny.steady_state({"w": 3.0}), ["w"], T=5)
+    assert np.asarray(Jt["v"]["w"])[4, 4] == 1e-16
+
+
+def test_dense_jacobian_shape_and_timing():
+    @hd.simple
+    def timing(x):
+        y = x(-1) + 2 * x(2)
+        return y
+
+    T = 7
+    J = timing.jacobian(timing.steady_state({"x": 1.0}), ["x"], T=T)
+    M = np.asarray(J["y"]["x"])
+    assert M.shape == (T, T)
+    ref = np.zeros((T, T))
+    for t in range(T):
+        if t - 1 >= 0:
+            ref[t, t - 1] = 1.0
+        if t + 2 < T:
+            ref[t, t + 2] = 2.0
+    np.testing.assert_array_equal(M, ref)
+
+
+def test_path_pads_with_steady_state():
+    @hd.simple
+    def pad(x):
+        y = x(-1) - x(1)
+        return y
+
+    ss = pad.steady_state({"x": 5.0})
+    irf = pad.impulse_nonlinear_partial(ss, {"x": np.array([1.0, 2.0, 3.0])})
+    # levels x = 6, 7, 8 with x_{-1} = x_3 = 5
+    np.testing.assert_allclose(irf["y"] + ss["y"], [5 - 7, 6 - 8, 7 - 5])
+
+
+# ------------------------------------------------------------- shift matrices
+def random_shift(rng, shifts, T):
+    return ShiftMatrix({k: rng.normal() for k in shifts}, T)
+
+
+@pytest.mark.parametrize(
+    "sa, sb",
+    [
+        ((-2, 1), (3, -1, 0)),
+        ((1, 2), (-3,)),
+        ((-1,), (1,)),
+        ((2, 3), (1, 4)),
+        ((-2, -1, 0), (-3, 0)),
+        ((0, 5), (-4, 2)),
+        ((9, -9), (-12, 11)),
+    ],
+)
+def test_shift_products_densify_correctly(sa, sb):
+    rng = np.random.default_rng(0)
+    T = 10
+    A, B = random_shift(rng, sa, T), random_shift(rng, sb, T)
+    Ad, Bd = np.asarray(A), np.asarray(B)
+    np.testing.assert_allclose(np.asarray(A @ B), Ad @ Bd, atol=1e-14)
+    np.testing.assert_allclose(np.asarray(B @ A), Bd @ Ad, atol=1e-14)
+    np.testing.assert_allclose(np.asarray(matmul(A, B)), Ad @ Bd, atol=1e-14)
+    # triple product mixing structure and dense matrices
+    C = rng.normal(size=(T, T))
+    np.testing.assert_allclose(np.asarray(A @ B @ A), Ad @ Bd @ Ad, atol=1e-13)
+    np.testing.assert_allclose(C @ A, C @ Ad, atol=1e-13)
+    np.testing.assert_allclose(A @ C, Ad @ C, atol=1e-13)
+    np.testing.assert_allclose(np.asarray(matmul(C, A)), C @ Ad, atol=1e-13)
+    np.testing.assert_allclose(np.asarray(A + B), Ad + Bd, atol=1e-14)
+    np.testing.assert_allclose(np.asarray(A - B), Ad - Bd, atol=1e-14)
+    np.testing.assert_allclose(np.asarray(2.5 * A), 2.5 * Ad, atol=1e-14)
+    x = rng.normal(size=T)
+    np.testing.assert_allclose(A @ x, Ad @ x, atol=1e-13)
+
+
+def test_shift_matrix_dense_definition():
+    T = 5
+    M = np.asarray(ShiftMatrix({1: 2.0, -2: 3.0, 7: 1.0}, T))
+    ref = np.zeros((T, T))
+    for t in range(T):
+        if t + 1 < T:
+            ref[t, t + 1] = 2.0
+        if t - 2 >= 0:
+            ref[t, t - 2] = 3.0
+    np.testing.assert_array_equal(M, ref)
