@@ -18,6 +18,12 @@ from ._block import Block, check_finite
 from ._parsing import read_inputs, read_outputs
 
 
+MSG_LAG = (
+    "Block {name!r}: leads and lags like x(-1) apply only to the block's inputs, not to "
+    "variables computed inside it ({err}). Move the computation into its own block."
+)
+
+
 class _SteadyScalar(float):
     """A steady-state scalar: every lead and lag equals the value itself."""
 
@@ -39,9 +45,12 @@ class _Path(np.ndarray):
         return obj
 
     def __array_finalize__(self, obj):
-        self._ss = getattr(obj, "_ss", None)
+        # results of arithmetic are not inputs: their steady state is unknown here
+        self._ss = None
 
     def __call__(self, k: int = 0) -> np.ndarray:
+        if self._ss is None:
+            raise TypeError("'_Path' object is not callable")
         x = np.asarray(self)
         if k == 0:
             return x
@@ -81,7 +90,12 @@ class SimpleBlock(Block):
         self._symbolic = None
 
     def _call(self, args: list) -> dict:
-        res = self.f(*args)
+        try:
+            res = self.f(*args)
+        except TypeError as err:
+            if "not callable" not in str(err):
+                raise
+            raise ModelSpecError(MSG_LAG.format(name=self.name, err=err)) from err
         res = res if isinstance(res, tuple) else (res,)
         return dict(zip(self.outputs, res))
 

@@ -106,6 +106,11 @@ def trace(f: Callable, inputs: tuple[str, ...], outputs: tuple[str, ...], block:
     except ModelSpecError:
         raise
     except TypeError as err:
+        if "not callable" in str(err):
+            raise ModelSpecError(
+                f"Block {block!r}: leads and lags like x(-1) apply only to the block's inputs, "
+                f"not to variables computed inside it ({err})"
+            ) from err
         raise ModelSpecError(
             f"Block {block!r}: could not be differentiated symbolically ({err}). Simple blocks "
             "must be smooth formulas: no `if` on variables; use np.maximum/np.minimum instead."
