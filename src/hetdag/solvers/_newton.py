@@ -32,7 +32,7 @@ def newton_solve(
     for it in range(maxit):
         err = np.max(np.abs(fx))
         if err < tol:
-            return x
+            return _polish(f, x, fx, J)
         try:
             dx = -np.linalg.solve(J, fx)
         except np.linalg.LinAlgError:
@@ -67,3 +67,13 @@ def newton_solve(
         iterations=maxit,
         residual=float(err),
     )
+
+
+def _polish(f: Callable, x: np.ndarray, fx: np.ndarray, J: np.ndarray) -> np.ndarray:
+    """One more Newton step once within tolerance, kept only if it lowers the residual."""
+    try:
+        xn = x - np.linalg.solve(J, fx)
+        fn = f(xn)
+    except (np.linalg.LinAlgError, FloatingPointError, ValueError):
+        return x
+    return xn if np.all(np.isfinite(fn)) and np.max(np.abs(fn)) < np.max(np.abs(fx)) else x
