@@ -24,10 +24,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..errors import NonFiniteError
 from ..jacobians._jacobian_dict import JacobianDict
 from ._law_of_motion import _markov_axis, expectation_step_batch, forward_step
+from ._local_backward import build_local_derivative
 
-H_DEFAULT = 1e-4
+# relative finite-difference steps: truncation error ~h (forward) or ~h^2 (central)
+H_DEFAULT = {"forward": 1e-6, "central": 1e-4}
+H_PROBE = 1e-5  # central probes of the local derivative (see _local_backward)
 
 
 class _Context:
@@ -76,10 +80,10 @@ def _stack_step(ctx: _Context, v: dict, cont_batch: dict, n: int) -> dict:
     if blk._batchable is None:
         blk._batchable = _check_batchable(ctx)
     if blk._batchable:
-        return blk._step(v, cont_batch, ctx.shape, "Jacobian backward pass")
+        return blk._step(v, cont_batch, ctx.shape, "Jacobian backward pass", check=False)
     outs = [
-        blk._step(v, {k: c[b] for k, c in cont_batch.items()}, ctx.shape, "Jacobian pass")
-        for b in range(n)
+        blk._step(v, {k: c[m] for k, c in cont_batch.items()}, ctx.shape, "", check=False)
+        for m in range(n)
     ]
     return {k: np.stack([o[k] for o in outs]) for k in outs[0]}
 
@@ -106,51 +110,116 @@ def _check_batchable(ctx: _Context) -> bool:
     return True
 
 
-def step1_backward(ctx: _Context, inputs: list[str], outputs: list[str], T: int, h: float):
-    """curlyY (n_in, n_out, T) and curlyD (n_in, T, *shape) by iterating the backward step."""
+def step1_backward(
+    ctx: _Context, inputs: list[str], outputs: list[str], T: int, h: float, scheme: str
+):
+    """curlyY (n_in, n_out, T) and curlyD (n_in, T, *shape) by iterating the backward step.
+
+    Derivatives are finite differences whose step is relative to the size of what moves:
+    central with ``H_PROBE * max(1, |x|)`` for an input x at j = 0; for j >= 1 either the
+    verified local derivative (:mod:`._local_backward`) or, as a fallback, the step itself
+    in a continuation-value direction dV scaled so that ``|step * dV| = h * |V_ss|``,
+    which keeps the relative accuracy constant as the response decays with j.
+    """
     blk = ctx.block
     n_in = len(inputs)
+    signs = (1.0,) if scheme == "forward" else (1.0, -1.0)
     curlyY = np.empty((n_in, len(outputs), T))
     curlyD = np.empty((n_in, T) + ctx.shape)
-    keys = list(blk.backward) + list(blk.policy) + [o.lower() for o in outputs]
-    keys = list(dict.fromkeys(keys))
+    keys = list(dict.fromkeys(list(blk.backward) + list(blk.policy) + [o.lower() for o in outputs]))
+    # the steady-state step evaluated exactly as the perturbed ones are (not the stored
+    # policies, which differ from one more step by the backward tolerance)
+    base = blk._step(ctx.values, ctx.cont, ctx.shape, "Jacobian base", check=False)
+
+    def difference(sides: list[dict], step) -> dict:
+        if len(sides) == 1:
+            return {k: (sides[0][k] - base[k]) / step for k in keys}
+        return {k: (sides[0][k] - sides[1][k]) / (2 * step) for k in keys}
+
     # j = 0: the input itself moves (and with it any hetinput, e.g. a Markov matrix)
     d0 = {k: np.empty((n_in,) + ctx.shape) for k in keys}
     markov_part = np.zeros((n_in,) + ctx.shape)
+    after_lottery = ctx.lottery.forward(ctx.D)
     for a, i in enumerate(inputs):
+        # central at j = 0 whatever the scheme: one extra step per input, not per horizon
         x = ctx.values[i]
-        sides = []
+        step = H_PROBE * max(1.0, abs(x))
+        outs, Ds = [], []
         for sign in (1.0, -1.0):
-            v = _perturbed_values(ctx, i, x + sign * h)
+            v = _perturbed_values(ctx, i, x + sign * step)
             Pis = blk._markovs(v, "Jacobian") if _moves_markov(blk, i) else ctx.Pis
             cont = {b + "_p": blk._expect(ctx.bw[b], Pis) for b in blk.backward}
-            out = blk._step(v, cont, ctx.shape, f"Jacobian w.r.t. {i!r}")
-            sides.append((out, Pis))
-        (up, P_up), (dn, P_dn) = sides
-        for k in keys:
-            d0[k][a] = (up[k] - dn[k]) / (2 * h)
-        if P_up is not ctx.Pis:
-            base = ctx.lottery.forward(ctx.D)
-            markov_part[a] = (
-                forward_step_exog(base, P_up, ctx) - forward_step_exog(base, P_dn, ctx)
-            ) / (2 * h)
+            outs.append(blk._step(v, cont, ctx.shape, f"Jacobian w.r.t. {i!r}", check=False))
+            Ds.append(forward_step_exog(after_lottery, Pis) if Pis is not ctx.Pis else None)
+        for k, dk in difference(outs, step).items():
+            d0[k][a] = dk
+        if Ds[0] is not None:
+            ref = Ds[1] if len(Ds) == 2 else forward_step_exog(after_lottery, ctx.Pis)
+            markov_part[a] = (Ds[0] - ref) / (step * len(Ds))
     _record(ctx, d0, outputs, curlyY, curlyD, 0)
     curlyD[:, 0] += markov_part
-    # j >= 1: only the continuation value moves; batch all inputs and both sides
-    d = d0
-    for j in range(1, T):
-        dcont = {b + "_p": blk._expect(d[b], ctx.Pis, offset=1) for b in blk.backward}
-        batch = {
-            k: np.concatenate([ctx.cont[k] + h * dc, ctx.cont[k] - h * dc])
-            for k, dc in dcont.items()
-        }
-        out = _stack_step(ctx, ctx.values, batch, 2 * n_in)
-        d = {k: (out[k][:n_in] - out[k][n_in:]) / (2 * h) for k in keys}
-        _record(ctx, d, outputs, curlyY, curlyD, j)
+    # j >= 1: only the continuation value moves
+    local = None
+    if scheme == "forward" and T > 2:
+        n_probe = 2 * (len(blk.backward) * 2**ctx.lottery.ndim_endo + 1)
+        local = build_local_derivative(
+            ctx, keys, H_PROBE, lambda batch: _stack_step(ctx, ctx.values, batch, n_probe)
+        )
+    if local is not None:
+        _iterate_local(ctx, local, d0, keys, outputs, curlyY, curlyD, T)
+    else:
+        _iterate_full(ctx, d0, keys, outputs, curlyY, curlyD, T, h, signs, difference)
+    if not (np.all(np.isfinite(curlyY)) and np.all(np.isfinite(curlyD))):
+        raise NonFiniteError(
+            f"Block {blk.name!r}: the backward step produced NaN or inf while differentiating "
+            f"with respect to {inputs}",
+            block=blk.name,
+        )
     return curlyY, curlyD
 
 
-def forward_step_exog(D_after_lottery: np.ndarray, Pis, ctx: _Context) -> np.ndarray:
+def _iterate_full(ctx, d0, keys, outputs, curlyY, curlyD, T, h, signs, difference):
+    """Iterate the step itself for every horizon, batching inputs (and both sides)."""
+    blk = ctx.block
+    n_in = curlyY.shape[0]
+    size = max(float(np.max(np.abs(ctx.cont[b + "_p"]))) for b in blk.backward)
+    lead = (n_in,) + (1,) * len(ctx.shape)
+    d = d0
+    for j in range(1, T):
+        dcont = {b + "_p": blk._expect(d[b], ctx.Pis, offset=1) for b in blk.backward}
+        norm = np.max([np.abs(dc).reshape(n_in, -1).max(axis=1) for dc in dcont.values()], axis=0)
+        step = (h * size / np.where(norm > 0, norm, 1.0)).reshape(lead)
+        batch = {
+            k: np.concatenate([ctx.cont[k] + sign * step * dc for sign in signs])
+            for k, dc in dcont.items()
+        }
+        out = _stack_step(ctx, ctx.values, batch, len(signs) * n_in)
+        sides = [{k: out[k][m * n_in : (m + 1) * n_in] for k in keys} for m in range(len(signs))]
+        d = difference(sides, step)
+        _record(ctx, d, outputs, curlyY, curlyD, j)
+
+
+def _iterate_local(ctx, local, d0, keys, outputs, curlyY, curlyD, T):
+    """Iterate the verified sparse derivative of the step instead of the step itself."""
+    blk = ctx.block
+    n_in = curlyY.shape[0]
+    E, M = local.E, local.coef.shape[-1]
+    b_idx = [keys.index(b) for b in blk.backward]
+    p_idx = [keys.index(p) for p in blk.policy]
+    o_idx = [keys.index(o.lower()) for o in outputs]
+    Dflat = ctx.D.reshape(-1)
+    bw = np.stack([d0[b] for b in blk.backward], axis=1)  # (n_in, B, *shape)
+    B = bw.shape[1]
+    for j in range(1, T):
+        dcont = blk._expect(bw.reshape((n_in * B,) + ctx.shape), ctx.Pis, offset=1)
+        dout = local.apply(dcont.reshape(n_in, B, E, M))
+        curlyY[:, :, j] = dout[:, o_idx].reshape(n_in, len(outputs), -1) @ Dflat
+        dpol = {p: dout[:, k].reshape((n_in,) + ctx.shape) for p, k in zip(blk.policy, p_idx)}
+        curlyD[:, j] = ctx.policy_effect(dpol)
+        bw = dout[:, b_idx].reshape((n_in, B) + ctx.shape)
+
+
+def forward_step_exog(D_after_lottery: np.ndarray, Pis) -> np.ndarray:
     X = D_after_lottery
     for k, P in enumerate(Pis):
         X = _markov_axis(X, P, k, forward=True)
@@ -218,11 +287,16 @@ def step4_jacobian(F: np.ndarray) -> np.ndarray:
     return J.reshape(F.shape)
 
 
-def fake_news_jacobian(block, ss, inputs: list[str], T: int, h: float = H_DEFAULT) -> JacobianDict:
+def fake_news_jacobian(
+    block, ss, inputs: list[str], T: int, h: float | None = None, scheme: str = "forward"
+) -> JacobianDict:
     """Jacobian ``J[O][i]`` (T x T) of every aggregate output O w.r.t. scalar inputs."""
+    if scheme not in H_DEFAULT:
+        raise ValueError(f"scheme must be one of {sorted(H_DEFAULT)}, got {scheme!r}")
     ctx = _Context(block, ss)
     outputs = list(block.outputs)
-    curlyY, curlyD = step1_backward(ctx, inputs, outputs, T, h)
+    h = H_DEFAULT[scheme] if h is None else h
+    curlyY, curlyD = step1_backward(ctx, inputs, outputs, T, h, scheme)
     curlyE = step2_expectations(ctx, outputs, T)
     F = step3_fake_news(curlyY, curlyD, curlyE) if T > 1 else curlyY.transpose(1, 0, 2)[..., None]
     J = step4_jacobian(F)

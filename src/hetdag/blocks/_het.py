@@ -51,8 +51,12 @@ class HetBlock(Block):
         backward_tol: float = 1e-11,
         backward_maxit: int = 20_000,
         forward_tol: float = 1e-12,
+        jacobian_scheme: str = "forward",
+        jacobian_h: float | None = None,
     ):
         super().__init__()
+        self.jacobian_scheme = jacobian_scheme
+        self.jacobian_h = jacobian_h
         self.f = f
         self.name = name or f.__name__
         self.exogenous = _as_list(exogenous)
@@ -130,6 +134,8 @@ class HetBlock(Block):
             backward_tol=self.backward_tol,
             backward_maxit=self.backward_maxit,
             forward_tol=self.forward_tol,
+            jacobian_scheme=self.jacobian_scheme,
+            jacobian_h=self.jacobian_h,
         )
         kw.update(changes)
         return HetBlock(**kw)
@@ -190,7 +196,7 @@ class HetBlock(Block):
             X = _markov_axis(X, P, k + offset, forward=False)
         return X
 
-    def _step(self, v: dict, cont: dict, shape: tuple, where: str) -> dict:
+    def _step(self, v: dict, cont: dict, shape: tuple, where: str, check: bool = True) -> dict:
         """One backward step plus hetoutputs: returns backward vars and individual outputs."""
         args = []
         for i in self.f_inputs:
@@ -206,6 +212,8 @@ class HetBlock(Block):
         if self.hetoutputs:
             with np.errstate(all="ignore"):
                 out.update(self.hetoutputs.evaluate({**v, **out}))
+        if not check:
+            return out
         for k, x in out.items():
             x = np.asarray(x, dtype=float)
             if x.shape[-len(shape) :] != shape:
@@ -362,7 +370,7 @@ class HetBlock(Block):
                     f"Block {self.name!r}: cannot differentiate with respect to {i!r}, an array "
                     f"of shape {np.shape(ss[i])}; shock a scalar that a hetinput maps to it"
                 )
-        return fake_news_jacobian(self, ss, inputs, T)
+        return fake_news_jacobian(self, ss, inputs, T, self.jacobian_h, self.jacobian_scheme)
 
 
 def het(

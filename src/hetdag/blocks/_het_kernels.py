@@ -273,3 +273,25 @@ def apply_markov_expectation(X, Pi, out):
             if p != 0.0:
                 for k in range(m):
                     out[e, k] += p * X[ep, k]
+
+
+@njit(cache=True)
+def apply_local_derivative(coef, col, dcont, out):
+    """out[n, k, e, m] = sum_{b, c} coef[k, b, c, e, m] * dcont[n, b, e, col[c, e, m]].
+
+    The derivative of a backward step whose outputs at state (e, m) depend on the
+    continuation values only at the corners ``col[c, e, m]`` of their policy's lottery
+    cell (one corner per colour c). Shapes: coef (K, B, C, E, M), col (C, E, M) int64,
+    dcont (N, B, E, M), out (N, K, E, M).
+    """
+    N, B, E, M = dcont.shape
+    K, C = coef.shape[0], coef.shape[2]
+    for n in range(N):
+        for k in range(K):
+            for e in range(E):
+                for m in range(M):
+                    acc = 0.0
+                    for b in range(B):
+                        for c in range(C):
+                            acc += coef[k, b, c, e, m] * dcont[n, b, e, col[c, e, m]]
+                    out[n, k, e, m] = acc
