@@ -202,7 +202,17 @@ class HetBlock(Block):
         for i in self.f_inputs:
             args.append(cont[i] if i in cont else v[i])
         with np.errstate(all="ignore"):
-            res = self.f(*args)
+            try:
+                res = self.f(*args)
+            except ValueError as err:  # e.g. shapes that do not broadcast: name the block
+                arrays = ", ".join(
+                    f"{i} {np.shape(x)}" for i, x in zip(self.f_inputs, args) if np.ndim(x) > 0
+                )
+                raise ModelSpecError(
+                    f"Block {self.name!r}: the step {self.f.__name__!r} failed ({where}); state "
+                    f"shape {shape} (exogenous {self.exogenous}, grids {self.grids}), array "
+                    f"inputs {arrays}: {err}"
+                ) from err
         res = res if isinstance(res, tuple) else (res,)
         if len(res) != len(self.f_outputs):
             raise ModelSpecError(
@@ -212,8 +222,10 @@ class HetBlock(Block):
         if self.hetoutputs:
             with np.errstate(all="ignore"):
                 out.update(self.hetoutputs.evaluate({**v, **out}))
-        if not check:
-            return out
+        return self._check_outputs(out, shape, where) if check else out
+
+    def _check_outputs(self, out: dict, shape: tuple, where: str) -> dict:
+        """Outputs as float arrays of the state's shape (plus leading axes), all finite."""
         for k, x in out.items():
             x = np.asarray(x, dtype=float)
             if x.shape[-len(shape) :] != shape:
@@ -252,11 +264,15 @@ class HetBlock(Block):
         diff = np.inf
         for it in range(self.backward_maxit):
             cont = {b + "_p": self._expect(bw[b], Pis) for b in self.backward}
-            out = self._step(v, cont, shape, f"steady-state backward iteration {it}")
+            where = f"steady-state backward iteration {it}"
+            # full checks on the first step; afterwards NaN shows up in the policy change
+            out = self._step(v, cont, shape, where, check=it == 0)
             bw = {b: out[b] for b in self.backward}
-            pol = [out[p] for p in self.policy] + [bw[b] for b in self.backward[:1]]
+            pol = [out[p] for p in self.policy]
             if pol_old is not None:
                 diff = max(float(np.max(np.abs(x - y))) for x, y in zip(pol, pol_old))
+                if not diff < np.inf:
+                    self._check_outputs(out, shape, where)
                 if diff < self.backward_tol:
                     break
             pol_old = pol
@@ -269,6 +285,7 @@ class HetBlock(Block):
                 iterations=self.backward_maxit,
                 residual=diff,
             )
+        out = self._check_outputs(out, shape, f"steady-state backward iteration {it}")
         lottery = self._lottery(out, v)
         D0 = self._warm.get("D")
         D0 = D0 if D0 is not None and D0.shape == shape else None

@@ -22,6 +22,7 @@ beyond the grid are clipped to its ends. Every ``forward_*`` kernel has an
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 
@@ -295,3 +296,43 @@ def apply_local_derivative(coef, col, dcont, out):
                         for c in range(C):
                             acc += coef[k, b, c, e, m] * dcont[n, b, e, col[c, e, m]]
                     out[n, k, e, m] = acc
+
+
+@njit(cache=True)
+def forward_iterate_1d(D, a_i, a_pi, Pi, tol, maxit, check_every, out):
+    """Iterate D <- Pi^T lottery(D) on (n_e, n_a) until max|D' - D| < tol, checked
+    every ``check_every`` steps. Writes the last iterate to ``out``; returns
+    (residual, iterations)."""
+    n_e, n_a = D.shape
+    cur = D.copy()
+    tmp = np.empty_like(D)
+    nxt = np.empty_like(D)
+    res = np.inf
+    for it in range(1, maxit + 1):
+        tmp[:] = 0.0
+        for e in range(n_e):
+            for j in range(n_a):
+                i = a_i[e, j]
+                m = cur[e, j]
+                tmp[e, i] += a_pi[e, j] * m
+                tmp[e, i + 1] += (1.0 - a_pi[e, j]) * m
+        nxt[:] = 0.0
+        for e in range(n_e):
+            for f in range(n_e):
+                p = Pi[e, f]
+                if p != 0.0:
+                    for j in range(n_a):
+                        nxt[f, j] += p * tmp[e, j]
+        if it % check_every == 0 or it == maxit:
+            res = 0.0
+            for e in range(n_e):
+                for j in range(n_a):
+                    d = abs(nxt[e, j] - cur[e, j])
+                    if d > res:
+                        res = d
+            if res < tol:
+                out[:] = nxt
+                return res, it
+        cur, nxt = nxt, cur
+    out[:] = cur
+    return res, maxit

@@ -348,6 +348,20 @@ def transition_matrix(lottery: Lottery, Pi_list: Sequence[ArrayLike]) -> sp.csr_
 
 def _iterate(D, lottery, Ps, tol, maxit, check_every=10):
     """Plain forward iteration; returns (D, residual, iterations)."""
+    if lottery.ndim_endo == 1 and len(Ps) == 1 and D.ndim == 2:
+        # the common case runs entirely in numba
+        out = np.empty_like(D)
+        res, it = K.forward_iterate_1d(
+            np.ascontiguousarray(D),
+            lottery.a_i,
+            lottery.a_pi,
+            Ps[0],
+            tol,
+            maxit,
+            check_every,
+            out,
+        )
+        return out, float(res), int(it)
     res = np.inf
     for it in range(1, maxit + 1):
         Dn = lottery.forward(D)
