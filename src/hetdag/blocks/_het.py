@@ -48,7 +48,7 @@ class HetBlock(Block):
         hetinputs: Sequence[Callable] = (),
         hetoutputs: Sequence[Callable] = (),
         name: str | None = None,
-        backward_tol: float = 1e-11,
+        backward_tol: float = 1e-10,
         backward_maxit: int = 20_000,
         forward_tol: float = 1e-12,
         jacobian_scheme: str = "forward",
@@ -261,20 +261,26 @@ class HetBlock(Block):
         shape = self._state_shape(v, Pis)
         bw = self._initial_backward(v, shape)
         pol_old = None
-        diff = np.inf
+        diff = diff_prev = np.inf
         for it in range(self.backward_maxit):
             cont = {b + "_p": self._expect(bw[b], Pis) for b in self.backward}
             where = f"steady-state backward iteration {it}"
-            # full checks on the first step; afterwards NaN shows up in the policy change
+            # full checks on the first step; afterwards NaN shows up in these sums
             out = self._step(v, cont, shape, where, check=it == 0)
             bw = {b: out[b] for b in self.backward}
             pol = [out[p] for p in self.policy]
+            if not np.isfinite(sum(float(x.sum()) for x in list(bw.values()) + pol)):
+                self._check_outputs(out, shape, where)
             if pol_old is not None:
                 diff = max(float(np.max(np.abs(x - y))) for x, y in zip(pol, pol_old))
-                if not diff < np.inf:
-                    self._check_outputs(out, shape, where)
-                if diff < self.backward_tol:
+                # stop on the estimated distance to the fixed point, not the last change:
+                # with contraction rate q it is diff * q / (1 - q)
+                # q needs two observed changes; a warm start must not stop on the first
+                q = min(diff / diff_prev, 0.9999) if diff_prev > 0 else 0.0
+                done = diff_prev < np.inf and diff * q / (1 - q) < self.backward_tol
+                if diff < self.backward_tol and done:
                     break
+                diff_prev = diff
             pol_old = pol
         else:
             raise ConvergenceError(
@@ -287,10 +293,10 @@ class HetBlock(Block):
             )
         out = self._check_outputs(out, shape, f"steady-state backward iteration {it}")
         lottery = self._lottery(out, v)
-        D0 = self._warm.get("D")
-        D0 = D0 if D0 is not None and D0.shape == shape else None
+        warm = self._nearest_warm(values, shape)
+        D0 = warm["D"] if warm else None
         D = stationary_distribution(lottery, Pis, D0=D0, tol=self.forward_tol, block=self.name)
-        self._warm = {"D": D, **bw}
+        self._store_warm(values, {"D": D, **bw})
         agg = {o.upper(): float(np.vdot(D, out[o])) for o in self.individual}
         internals = {k: x for k, x in v.items() if k not in values or isinstance(x, np.ndarray)}
         internals.update(out)
@@ -298,10 +304,33 @@ class HetBlock(Block):
         internals["_edge_mass"] = self._edge_mass(D)
         return agg, {self.name: internals}
 
+    def _warm_key(self, values: dict) -> tuple:
+        return tuple((k, float(values[k])) for k in self.inputs if np.ndim(values[k]) == 0)
+
+    def _nearest_warm(self, values: dict, shape: tuple) -> dict | None:
+        """The stored solve whose scalar inputs are closest (relative distance)."""
+        key = self._warm_key(values)
+        best, dist = None, np.inf
+        for k, entry in self._warm.items():
+            if entry["D"].shape != shape or [a for a, _ in k] != [a for a, _ in key]:
+                continue
+            d = sum(abs(x - y) / max(abs(y), 1e-8) for (_, x), (_, y) in zip(k, key))
+            if d < dist:
+                best, dist = entry, d
+        return best
+
+    def _store_warm(self, values: dict, entry: dict) -> None:
+        # warm starts for calibration loops: a few recent solves, keyed by scalar inputs
+        key = self._warm_key(values)
+        self._warm.pop(key, None)
+        self._warm[key] = entry
+        while len(self._warm) > 16:
+            self._warm.pop(next(iter(self._warm)))
+
     def _initial_backward(self, v: dict, shape: tuple) -> dict:
-        warm = {b: self._warm.get(b) for b in self.backward}
-        if all(x is not None and x.shape == shape for x in warm.values()):
-            return warm
+        warm = self._nearest_warm(v, shape)
+        if warm is not None:
+            return {b: warm[b] for b in self.backward}
         if self.backward_init is None:
             raise ModelSpecError(
                 f"Block {self.name!r}: needs backward_init= to start the backward iteration"

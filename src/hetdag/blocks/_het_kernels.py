@@ -300,14 +300,16 @@ def apply_local_derivative(coef, col, dcont, out):
 
 @njit(cache=True)
 def forward_iterate_1d(D, a_i, a_pi, Pi, tol, maxit, check_every, out):
-    """Iterate D <- Pi^T lottery(D) on (n_e, n_a) until max|D' - D| < tol, checked
-    every ``check_every`` steps. Writes the last iterate to ``out``; returns
-    (residual, iterations)."""
+    """Iterate D <- Pi^T lottery(D) on (n_e, n_a) until the estimated distance to the
+    fixed point, max|D' - D| q / (1 - q) with q the observed contraction rate, is below
+    ``tol`` (checked every ``check_every`` steps). Writes the last iterate to ``out``;
+    returns (estimated error, iterations)."""
     n_e, n_a = D.shape
     cur = D.copy()
     tmp = np.empty_like(D)
     nxt = np.empty_like(D)
     res = np.inf
+    res_prev = np.inf
     for it in range(1, maxit + 1):
         tmp[:] = 0.0
         for e in range(n_e):
@@ -330,9 +332,14 @@ def forward_iterate_1d(D, a_i, a_pi, Pi, tol, maxit, check_every, out):
                     d = abs(nxt[e, j] - cur[e, j])
                     if d > res:
                         res = d
-            if res < tol:
+            # distance to the fixed point ~ res * q / (1 - q), q the per-step contraction
+            q = (res / res_prev) ** (1.0 / check_every) if res_prev > 0 else 0.0
+            q = min(q, 0.9999)
+            res_prev_finite = res_prev < np.inf
+            res_prev = res
+            if res < tol and res_prev_finite and res * q / (1.0 - q) < tol:
                 out[:] = nxt
-                return res, it
+                return res * max(1.0, q / (1.0 - q)), it
         cur, nxt = nxt, cur
     out[:] = cur
     return res, maxit

@@ -31,7 +31,7 @@ from hetdag.utils.grids import markov_check
 # income-fluctuation problem one iteration costs ~12 us and the sparse solve ~15 ms, so
 # the direct solve pays off once more than ~1000-1500 iterations would be needed. (The
 # residual is too erratic early on to predict the count, so the budget is fixed.)
-_FORWARD_BUDGET = 1000
+_FORWARD_BUDGET = 2000
 
 
 def _f64(x: ArrayLike) -> NDArray[np.float64]:
@@ -362,14 +362,20 @@ def _iterate(D, lottery, Ps, tol, maxit, check_every=10):
             out,
         )
         return out, float(res), int(it)
-    res = np.inf
+    res = res_prev = np.inf
     for it in range(1, maxit + 1):
         Dn = lottery.forward(D)
         for k, P in enumerate(Ps):
             Dn = _markov_axis(Dn, P, k, forward=True)
         if it % check_every == 0 or it == maxit:
             res = float(np.max(np.abs(Dn - D)))
-            if res < tol or it == maxit:
+            # estimated distance to the fixed point, as in the numba kernel
+            q = min((res / res_prev) ** (1.0 / check_every), 0.9999) if res_prev > 0 else 0.0
+            seen_two = res_prev < np.inf
+            res_prev = res
+            if res < tol and seen_two and res * q / (1 - q) < tol:
+                return Dn, res * max(1.0, q / (1 - q)), it
+            if it == maxit:
                 return Dn, res, it
         D = Dn
     return D, res, maxit
@@ -453,10 +459,6 @@ def stationary_distribution(
     Ps = _as_pi_list(Pi_list, lottery.shape, lottery.ndim_endo, fn)
     if D0 is not None:
         D0 = lottery._check(D0, "D0")
-        if np.all(D0 >= 0) and D0.sum() > 0:
-            D, res, _ = _iterate(D0 / D0.sum(), lottery, Ps, tol, 1)  # warm start
-            if res < tol:
-                return D / D.sum()
     start = _uniform_or(D0, lottery.shape)
     D_fwd, res, it = _iterate(start, lottery, Ps, tol, min(maxit, _FORWARD_BUDGET))
     if res < tol:
