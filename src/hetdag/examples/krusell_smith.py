@@ -78,3 +78,25 @@ def example(n_e: int = 7, n_a: int = 500) -> Example:
 
 def shock(T: int = 300, rho: float = 0.9, size: float = 0.01) -> dict:
     return {"Z": size * rho ** np.arange(T)}
+
+
+def solve_aggregate_risk(**overrides):
+    """Krusell–Smith with aggregate risk, DJJ (2010) calibration, by the global backend.
+
+    Keyword overrides go to :func:`~hetdag.backends.krusell_smith.djj_calibration`
+    (``beta, eis, alpha, delta``), :func:`~hetdag.backends.krusell_smith.djj_aggregate_risk`
+    (``z, u, duration_z, duration_u, uu_good_to_bad, uu_bad_to_good, l_bar, mu``) or
+    :class:`~hetdag.backends.krusell_smith.KrusellSmithBackend` (grids, path lengths, seeds,
+    ``tol``, ``maxit``, ``progress``...). Uses this module's ``firm`` and the shared EGM
+    ``household`` block. Returns a ``KrusellSmithSolution``.
+    """
+    import inspect
+
+    from ..backends.krusell_smith import djj_aggregate_risk, djj_calibration, solve_krusell_smith
+    from ._household import household
+
+    cal = djj_calibration()
+    risk_args = inspect.signature(djj_aggregate_risk).parameters
+    risk_kw = {k: overrides.pop(k) for k in list(overrides) if k in risk_args}
+    cal.update({k: overrides.pop(k) for k in list(overrides) if k in cal})
+    return solve_krusell_smith(household, firm, djj_aggregate_risk(**risk_kw), cal, **overrides)
