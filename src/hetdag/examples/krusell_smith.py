@@ -28,7 +28,7 @@ def firm(K, L, Z, alpha, delta):
 @simple
 def mkt_clearing(K, A, Y, C, delta):
     asset_mkt = A - K
-    goods_mkt = Y - C - delta * K
+    goods_mkt = Y - C - (K - (1 - delta) * K(-1))
     return asset_mkt, goods_mkt
 
 
