@@ -29,8 +29,17 @@ def lead(x, x_ss):
     return np.concatenate([x[1:], [x_ss]])
 
 
-def rbc_paths(K, L, Z, ss):
-    """Every RBC variable along a path, given levels of K, L, Z (plain NumPy)."""
+def rbc_paths(K, L, Z, ss, extend=False):
+    """Every RBC variable along a path, given levels of K, L, Z (plain NumPy).
+
+    ``extend=False`` pads leads of computed variables with their steady state (the
+    convention of nonlinear paths). ``extend=True`` is the convention of Jacobians:
+    inputs beyond T sit at the steady state and variables at T are computed from them.
+    """
+    if extend:
+        T = len(K)
+        K, L, Z = (np.append(x, ss[n]) for x, n in ((K, "K"), (L, "L"), (Z, "Z")))
+        return {k: v[:T] for k, v in rbc_paths(K, L, Z, ss).items()}
     p = params(ss)
     a, d, eis, frisch, vphi, beta = (
         p[k] for k in ("alpha", "delta", "eis", "frisch", "vphi", "beta")
@@ -47,10 +56,10 @@ def rbc_paths(K, L, Z, ss):
     return {"Y": Y, "r": r, "w": w, "C": C, "I": I, "K": K, "L": L, "euler": euler, "goods": goods}
 
 
-def residual(x, Z, ss):
+def residual(x, Z, ss, extend=False):
     """Stacked targets [euler; goods_mkt] as a function of x = [K; L] (levels)."""
     T = len(Z)
-    out = rbc_paths(x[:T], x[T:], Z, ss)
+    out = rbc_paths(x[:T], x[T:], Z, ss, extend)
     return np.concatenate([out["euler"], out["goods"]])
 
 
@@ -71,8 +80,8 @@ def fd_linear_irf(ss, dZ):
     """Reference linear IRF: dU = -H_U^{-1} H_Z dZ with central-difference H_U and H_Z."""
     T = len(dZ)
     x0, Z0 = ss_vectors(ss, T)
-    H_U = central_jacobian(lambda x: residual(x, Z0, ss), x0)
-    H_Z = central_jacobian(lambda z: residual(x0, z, ss), Z0)
+    H_U = central_jacobian(lambda x: residual(x, Z0, ss, extend=True), x0)
+    H_Z = central_jacobian(lambda z: residual(x0, z, ss, extend=True), Z0)
     G_U = -np.linalg.solve(H_U, H_Z)
     dU = G_U @ dZ
     dK, dL = dU[:T], dU[T:]

@@ -160,6 +160,16 @@ def random_shift(rng, shifts, T):
     return ShiftMatrix({k: rng.normal() for k in shifts}, T)
 
 
+def _infinite_product(ops, T, pad=40):
+    """T x T truncation of the product of the untruncated operators (horizon widened)."""
+    W = T + 2 * pad
+    dense = [np.asarray(ShiftMatrix(op.coeffs, W)) for op in ops]
+    prod = dense[0]
+    for m in dense[1:]:
+        prod = prod @ m
+    return prod[pad : pad + T, pad : pad + T]
+
+
 @pytest.mark.parametrize(
     "sa, sb",
     [
@@ -172,17 +182,20 @@ def random_shift(rng, shifts, T):
         ((9, -9), (-12, 11)),
     ],
 )
-def test_shift_products_densify_correctly(sa, sb):
+def test_shift_products_compose_infinite_horizon_operators(sa, sb):
+    # convention: intermediate variables at or beyond T are computed from the inputs,
+    # so products are truncations of infinite-horizon products, not truncated products
     rng = np.random.default_rng(0)
     T = 10
     A, B = random_shift(rng, sa, T), random_shift(rng, sb, T)
     Ad, Bd = np.asarray(A), np.asarray(B)
-    np.testing.assert_allclose(np.asarray(A @ B), Ad @ Bd, atol=1e-14)
-    np.testing.assert_allclose(np.asarray(B @ A), Bd @ Ad, atol=1e-14)
-    np.testing.assert_allclose(np.asarray(matmul(A, B)), Ad @ Bd, atol=1e-14)
-    # triple product mixing structure and dense matrices
+    np.testing.assert_allclose(np.asarray(A @ B), _infinite_product([A, B], T), atol=1e-14)
+    np.testing.assert_allclose(np.asarray(B @ A), _infinite_product([B, A], T), atol=1e-14)
+    np.testing.assert_allclose(np.asarray(matmul(A, B)), _infinite_product([A, B], T), atol=1e-14)
+    ref = _infinite_product([A, B, A], T)
+    np.testing.assert_allclose(np.asarray(A @ B @ A), ref, atol=1e-13)
+    # with a dense matrix (an HA block's T x T Jacobian) products are ordinary ones
     C = rng.normal(size=(T, T))
-    np.testing.assert_allclose(np.asarray(A @ B @ A), Ad @ Bd @ Ad, atol=1e-13)
     np.testing.assert_allclose(C @ A, C @ Ad, atol=1e-13)
     np.testing.assert_allclose(A @ C, Ad @ C, atol=1e-13)
     np.testing.assert_allclose(np.asarray(matmul(C, A)), C @ Ad, atol=1e-13)

@@ -17,7 +17,6 @@ from ..jacobians._shift import ShiftMatrix
 from ._block import Block, check_finite
 from ._parsing import read_inputs, read_outputs
 
-
 MSG_LAG = (
     "Block {name!r}: leads and lags like x(-1) apply only to the block's inputs, not to "
     "variables computed inside it ({err}). Move the computation into its own block."

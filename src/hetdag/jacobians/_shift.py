@@ -4,12 +4,15 @@ A simple block's output ``y_t = f(x_{t+k}, ...)`` has the Jacobian
 
 .. math::  J = \\sum_k c_k S_k, \\qquad (S_k)_{t,s} = 1 \\text{ if } s = t + k,\\ 0 \\le s < T,
 
-where ``c_k = df/dx_{t+k}`` at the steady state. Truncation: values of ``x`` before
-0 or at/after T sit at the steady state, so they contribute nothing to ``dy``.
+where ``c_k = df/dx_{t+k}`` at the steady state.
 
-``S_a S_b = S_{a+b}`` holds exactly on a truncated horizon only when a and b have
-the same sign (or one is 0); products of operators with mixed signs are therefore
-densified rather than approximated.
+Truncation convention: a model's *inputs* before 0 and from T on sit at the steady
+state, and every variable inside the horizon, including a variable at T-1 that reads
+an intermediate variable at T, is computed from them. Jacobians of chains of blocks
+are therefore the T x T truncations of products of the infinite-horizon operators:
+``S_a S_b = S_{a+b}`` for any signs (so ``S_{+1} S_{-1} = I``: r_T computed from
+K_{T-1} moves the Euler equation at T-1). Products with a dense T x T matrix (a
+heterogeneous-agent block's Jacobian) are ordinary truncated products.
 """
 
 from __future__ import annotations
@@ -107,13 +110,11 @@ class ShiftMatrix:
     def __matmul__(self, other):
         if isinstance(other, ShiftMatrix):
             _check_T(self, other)
-            if _same_sign(self.coeffs, other.coeffs):
-                coeffs: dict[int, float] = {}
-                for a, ca in self.coeffs.items():
-                    for b, cb in other.coeffs.items():
-                        coeffs[a + b] = coeffs.get(a + b, 0.0) + ca * cb
-                return ShiftMatrix(coeffs, self.T)
-            return self.apply(other.to_dense())
+            coeffs: dict[int, float] = {}
+            for a, ca in self.coeffs.items():
+                for b, cb in other.coeffs.items():
+                    coeffs[a + b] = coeffs.get(a + b, 0.0) + ca * cb
+            return ShiftMatrix(coeffs, self.T)
         if isinstance(other, np.ndarray):
             return self.apply(other)
         return NotImplemented
@@ -123,11 +124,6 @@ class ShiftMatrix:
             # (A @ J) = (J^T @ A^T)^T and J^T has the negated shifts
             return ShiftMatrix({-k: c for k, c in self.coeffs.items()}, self.T).apply(other.T).T
         return NotImplemented
-
-
-def _same_sign(a: Mapping[int, float], b: Mapping[int, float]) -> bool:
-    ks = [k for k in list(a) + list(b) if k != 0]
-    return all(k > 0 for k in ks) or all(k < 0 for k in ks)
 
 
 def _check_T(a: ShiftMatrix, b: ShiftMatrix) -> None:

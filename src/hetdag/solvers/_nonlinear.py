@@ -107,7 +107,7 @@ def solve_impulse_nonlinear(
     H = evaluate(x)[0]
     history = []
     try:
-        for it in range(maxit):
+        for _ in range(maxit):
             err = float(np.max(np.abs(H)))
             history.append(err)
             if bar is not None:
@@ -116,7 +116,7 @@ def solve_impulse_nonlinear(
             if err < tol:
                 break
             accepted = None
-            for attempt in range(2):
+            for _attempt in range(2):
                 d = -binv.solve(H)
                 step = 1.0
                 for _ in range(12):
