@@ -230,7 +230,7 @@ def _run(args) -> int:
 
     for label, res in results.items():
         path = os.path.join(out, "irf.csv" if label == "linear" else f"irf_{label}.csv")
-        res.to_frame().to_csv(path)
+        _write_csv(res, path)
         written.append(path)
     for path in written:
         print(f"wrote {path}")
@@ -266,3 +266,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def _write_csv(irf, path: str) -> None:
+    """One column per variable, indexed by t (the layout of ``irf.to_frame()``), without
+    needing pandas."""
+    import csv
+
+    names = [k for k, v in irf.items() if np.ndim(v) == 1]
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["t", *names])
+        for t in range(irf.T):
+            writer.writerow([t, *(repr(float(irf[k][t])) for k in names)])

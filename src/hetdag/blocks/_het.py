@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import ConvergenceError, GridBoundaryWarning, ModelSpecError, NonFiniteError
 from ..jacobians._jacobian_dict import JacobianDict
 from ..utils.grids import markov_check
+from . import _het_kernels as K
 from ._block import Block
 from ._het_chain import FunctionChain
 from ._law_of_motion import Lottery, _markov_axis, forward_step, stationary_distribution
@@ -370,7 +371,7 @@ class HetBlock(Block):
             for k, p in paths.items():
                 vt[k] = p[t]
             if moved_hetin:
-                vt.update(self.hetinputs.evaluate(vt))
+                vt.update(self.hetinputs.evaluate_moved(vt, paths, ints))
             else:
                 vt.update({k: ints[k] for k in self.hetinputs.outputs})
             vs.append(vt)
@@ -387,24 +388,34 @@ class HetBlock(Block):
             out = self._step(vs[t], cont, shape, f"transition period {t}")
             bw = {b: out[b] for b in self.backward}
             outs[t] = out
-        D = ints["D"]
-        agg = {o.upper(): np.empty(T) for o in self.individual}
-        keep = self.name in internals
-        Ds = []
-        for t in range(T):
-            out = outs[t]
-            for o in self.individual:
-                agg[o.upper()][t] = np.vdot(D, out[o])
-            if keep:
-                Ds.append(D)
-            lot = self._lottery(out, vs[t])
-            D = forward_step(D, lot, Pis[t] if Pis else Pis_ss)
+        rec = {k: np.stack([o[k] for o in outs]) for k in outs[0]}
+        Ds = self._forward_path(ints["D"], rec, vs, Pis, Pis_ss)
+        n = Ds[0].size
+        agg = {
+            o.upper(): np.einsum("ti,ti->t", Ds.reshape(T, n), rec[o].reshape(T, n))
+            for o in self.individual
+        }
         result_ints = {}
-        if keep:
-            rec = {k: np.stack([o[k] for o in outs]) for k in outs[0]}
-            rec["D"] = np.stack(Ds)
+        if self.name in internals:
+            rec["D"] = Ds
             result_ints[self.name] = rec
         return agg, result_ints
+
+    def _forward_path(self, D0, rec: dict, vs: list, Pis, Pis_ss) -> np.ndarray:
+        """D_0..D_{T-1} (T, *shape) along a path, given the policies in ``rec``."""
+        T = len(vs)
+        grids_fixed = all(vs[t][g] is vs[0][g] for g in self.grids for t in range(T))
+        if len(self.policy) == 1 and len(self.exogenous) == 1 and not Pis and grids_fixed:
+            # common case in one numba pass: stacked lotteries, constant Pi
+            lot = Lottery.from_policy_1d(rec[self.policy[0]], vs[0][self.grids[0]])
+            out = np.empty((T,) + D0.shape)
+            K.forward_path_1d(D0, lot.a_i, lot.a_pi, np.ascontiguousarray(Pis_ss[0]), out)
+            return out
+        Ds = [D0]
+        for t in range(T - 1):
+            lot = self._lottery({p: rec[p][t] for p in self.policy}, vs[t])
+            Ds.append(forward_step(Ds[-1], lot, Pis[t] if Pis else Pis_ss))
+        return np.stack(Ds)
 
     # ------------------------------------------------------- Jacobians
     def _jacobian(self, ss, inputs: list[str], T: int) -> JacobianDict:

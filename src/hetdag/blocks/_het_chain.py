@@ -80,6 +80,24 @@ class FunctionChain:
             out.update(new)
         return out
 
+    def evaluate_moved(self, values: dict, moved, steady: dict) -> dict:
+        """Like :meth:`evaluate`, but functions none of whose inputs (transitively)
+        depend on ``moved`` return their outputs from ``steady`` instead of running."""
+        moved = set(moved)
+        values = dict(values)
+        out = {}
+        for f, ins, outs in self.specs:
+            if moved.intersection(ins):
+                res = f(*[values[i] for i in ins])
+                res = res if isinstance(res, tuple) else (res,)
+                new = dict(zip(outs, res))
+                moved.update(outs)
+            else:
+                new = {o: steady[o] for o in outs}
+            values.update(new)
+            out.update(new)
+        return out
+
     def depends_on(self, names) -> set[str]:
         """Outputs of the chain that (transitively) depend on any of ``names``."""
         moved = set(names)

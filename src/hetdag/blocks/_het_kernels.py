@@ -343,3 +343,32 @@ def forward_iterate_1d(D, a_i, a_pi, Pi, tol, maxit, check_every, out):
         cur, nxt = nxt, cur
     out[:] = cur
     return res, maxit
+
+
+@njit(cache=True)
+def forward_path_1d(D0, a_i, a_pi, Pi, out):
+    """Histograms along a path: out[0] = D0, out[t+1] = Pi^T lottery_t(out[t]).
+
+    a_i, a_pi are (T, n_e, n_a) lotteries of the policies at each t; out is
+    (T, n_e, n_a) and receives D_0..D_{T-1}.
+    """
+    T, n_e, n_a = a_i.shape
+    tmp = np.empty((n_e, n_a))
+    out[0] = D0
+    for t in range(T - 1):
+        tmp[:] = 0.0
+        for e in range(n_e):
+            for j in range(n_a):
+                i = a_i[t, e, j]
+                m = out[t, e, j]
+                tmp[e, i] += a_pi[t, e, j] * m
+                tmp[e, i + 1] += (1.0 - a_pi[t, e, j]) * m
+        for f in range(n_e):
+            for j in range(n_a):
+                out[t + 1, f, j] = 0.0
+        for e in range(n_e):
+            for f in range(n_e):
+                p = Pi[e, f]
+                if p != 0.0:
+                    for j in range(n_a):
+                        out[t + 1, f, j] += p * tmp[e, j]

@@ -143,6 +143,16 @@ def interpolate_y(x: ArrayLike, xq: ArrayLike, y: ArrayLike) -> NDArray[np.float
     array([-1.,  2.,  5.])
     """
     x, xq, y = (np.asarray(v, dtype=np.float64) for v in (x, xq, y))
+    n = x.shape[-1] if x.ndim else 0
+    if x.ndim >= 1 and n >= 2 and x.shape[:-1] == xq.shape[:-1] and y.shape in (x.shape, (n,)):
+        # fast path of backward steps: rows of x and xq line up, y is per row or shared
+        # (a shared y is passed as a stride-0 view, not copied)
+        x2 = x.reshape(-1, n)
+        xq2 = xq.reshape(-1, xq.shape[-1])
+        y2 = y.reshape(-1, n) if y.ndim == x.ndim else np.broadcast_to(y, x2.shape)
+        out = np.empty(xq2.shape)
+        _interpolate_y_kernel(x2, xq2, y2, out)
+        return out.reshape(xq.shape)
     lead = _lead("interpolate_y", x=x, xq=xq, y=y)
     _check_xy("interpolate_y", x, y)
     x2 = _rows(x, lead, "interpolate_y", "x")
