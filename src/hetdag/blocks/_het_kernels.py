@@ -287,15 +287,15 @@ def apply_local_derivative(coef, col, dcont, out):
     """
     N, B, E, M = dcont.shape
     K, C = coef.shape[0], coef.shape[2]
+    out[:] = 0.0
+    # innermost loop over m: contiguous in coef, col and out
     for n in range(N):
         for k in range(K):
-            for e in range(E):
-                for m in range(M):
-                    acc = 0.0
-                    for b in range(B):
-                        for c in range(C):
-                            acc += coef[k, b, c, e, m] * dcont[n, b, e, col[c, e, m]]
-                    out[n, k, e, m] = acc
+            for b in range(B):
+                for c in range(C):
+                    for e in range(E):
+                        for m in range(M):
+                            out[n, k, e, m] += coef[k, b, c, e, m] * dcont[n, b, e, col[c, e, m]]
 
 
 @njit(cache=True)

@@ -25,19 +25,22 @@ from ..errors import DeterminacyWarning, IndeterminacyError
 def toeplitz_symbol(
     H_U: np.ndarray, n: int, T: int, n_freq: int = 2048, window: int | None = None
 ) -> np.ndarray:
-    """det A(e^{iω}) on ``n_freq`` frequencies from the middle column of each block,
-    keeping entries with |k| < ``window`` (all by default)."""
+    """det A(e^{iω}) on ``n_freq`` frequencies ω_f = 2πf/n_freq from the middle column
+    of each block, keeping entries with |k| < ``window`` (all by default).
+
+    Row s + k of column s is the coefficient of target_t on unknown_{t-k}, so
+    A(ω) = sum_k col[s + k] e^{-iωk}: an FFT of the column times e^{iωs}.
+    """
     s = T // 2
     ks = np.arange(-s, T - s)
     keep = np.ones(T) if window is None else (np.abs(ks) < window).astype(float)
-    omegas = 2 * np.pi * np.arange(n_freq) / n_freq
-    # row s + k of column s is the coefficient of target_t on unknown_{t-k}
-    phase = np.exp(-1j * np.outer(omegas, ks))  # (n_freq, T)
+    n_freq = max(n_freq, T)
+    shift = np.exp(2j * np.pi * np.arange(n_freq) * s / n_freq)
     A = np.empty((n_freq, n, n), dtype=complex)
     for i in range(n):
         for j in range(n):
-            col = H_U[i * T : (i + 1) * T, j * T + s]  # rows t = s + k
-            A[:, i, j] = phase @ (col * keep)
+            col = H_U[i * T : (i + 1) * T, j * T + s] * keep
+            A[:, i, j] = np.fft.fft(col, n_freq) * shift
     return np.linalg.det(A)
 
 
