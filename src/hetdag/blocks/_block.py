@@ -122,22 +122,58 @@ class Block:
 
     # Solution methods are implemented in hetdag.solvers; bound here so that every
     # block (a model, a solved block, a single het block) can be solved alike.
-    def solve_steady_state(self, calibration, unknowns, targets, solver=None, **kwargs):
+    def solve_steady_state(
+        self,
+        calibration: Mapping,
+        unknowns: Mapping[str, float | tuple[float, float]],
+        targets: Mapping[str, float | str] | Sequence[str],
+        solver: str | None = None,
+        **kwargs,
+    ) -> SteadyState:
+        """Find ``unknowns`` so that ``targets`` hold; see :mod:`hetdag.solvers._steady_state`."""
         from ..solvers._steady_state import solve_steady_state
 
         return solve_steady_state(self, calibration, unknowns, targets, solver=solver, **kwargs)
 
-    def solve_jacobian(self, ss, unknowns, targets, inputs, outputs=None, T=300, **kwargs):
+    def solve_jacobian(
+        self,
+        ss: Mapping,
+        unknowns: Sequence[str],
+        targets: Sequence[str],
+        inputs: Sequence[str],
+        outputs: Sequence[str] | None = None,
+        T: int = 300,
+        **kwargs,
+    ) -> JacobianDict:
+        """General-equilibrium Jacobians ``G[o][z] = dO/dZ`` (T x T), by dU = -H_U^{-1} H_Z dZ."""
         from ..solvers._linear import solve_jacobian
 
         return solve_jacobian(self, ss, unknowns, targets, inputs, outputs, T, **kwargs)
 
-    def solve_impulse_linear(self, ss, unknowns, targets, shocks, outputs=None, **kwargs):
+    def solve_impulse_linear(
+        self,
+        ss: Mapping,
+        unknowns: Sequence[str],
+        targets: Sequence[str],
+        shocks: Mapping[str, np.ndarray],
+        outputs: Sequence[str] | None = None,
+        **kwargs,
+    ) -> ImpulseDict:
+        """First-order impulse responses (deviations) to the shock paths ``shocks``."""
         from ..solvers._linear import solve_impulse_linear
 
         return solve_impulse_linear(self, ss, unknowns, targets, shocks, outputs, **kwargs)
 
-    def solve_impulse_nonlinear(self, ss, unknowns, targets, shocks, outputs=None, **kwargs):
+    def solve_impulse_nonlinear(
+        self,
+        ss: Mapping,
+        unknowns: Sequence[str],
+        targets: Sequence[str],
+        shocks: Mapping[str, np.ndarray],
+        outputs: Sequence[str] | None = None,
+        **kwargs,
+    ) -> ImpulseDict:
+        """Perfect-foresight transition (deviations) solving H(U, Z) = 0 for all t < T."""
         from ..solvers._nonlinear import solve_impulse_nonlinear
 
         return solve_impulse_nonlinear(self, ss, unknowns, targets, shocks, outputs, **kwargs)
