@@ -118,23 +118,28 @@ def solve_jacobian(
     lu = factored_hu(block, ss, unknowns, targets, T, check=check_determinacy)
     J = block.jacobian(ss, unknowns + inputs, T=T)
     H_Z = J.stack(targets, inputs)
-    G_U = -lu.solve(H_Z)
+    G_U = -lu.solve(H_Z)  # (nu*T, nz*T)
     nu, nz = len(unknowns), len(inputs)
-    G_U = G_U.reshape(nu, T, nz, T)
+    G_blocks = G_U.reshape(nu, T, nz, T)
     G: dict[str, dict[str, object]] = {
-        u: {z: G_U[a, :, b, :] for b, z in enumerate(inputs)} for a, u in enumerate(unknowns)
+        u: {z: G_blocks[a, :, b, :] for b, z in enumerate(inputs)} for a, u in enumerate(unknowns)
     }
-    outputs = list(block.outputs) if outputs is None else _names(outputs)
+    outputs = [o for o in (block.outputs if outputs is None else _names(outputs)) if o not in G]
+    # outputs with a dense dependence on the unknowns: one stacked product with G_U
+    dense = [o for o in outputs if any(isinstance(J.get_entry(o, u), np.ndarray) for u in unknowns)]
+    via_u = J.stack(dense, unknowns) @ G_U if dense else np.zeros((0, nz * T))
     for o in outputs:
-        if o in G:
-            continue
         row = {}
-        for z in inputs:
+        for b, z in enumerate(inputs):
             acc = J.get_entry(o, z)
-            for u in unknowns:
-                m = J.get_entry(o, u)
-                if m is not None:
-                    acc = add(acc, matmul(m, G[u][z]))
+            if o in dense:
+                a = dense.index(o)
+                acc = add(acc, via_u[a * T : (a + 1) * T, b * T : (b + 1) * T])
+            else:
+                for u in unknowns:
+                    m = J.get_entry(o, u)
+                    if m is not None:
+                        acc = add(acc, matmul(m, G[u][z]))
             if acc is not None:
                 row[z] = np.asarray(acc) if not isinstance(acc, np.ndarray) else acc
         G[o] = row
