@@ -100,7 +100,7 @@ def solve_impulse_nonlinear(
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         bar = tqdm(total=maxit, desc=f"transition {block.name}", leave=False)
     x = np.zeros(nu * T)

@@ -185,6 +185,6 @@ def _initial(spec, calibrated) -> float:
 def _progress_bar(progress: bool, name: str):
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     return tqdm(desc=f"steady state {name}", unit="eval", leave=False)

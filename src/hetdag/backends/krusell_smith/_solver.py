@@ -419,7 +419,7 @@ class KrusellSmithBackend(GlobalBackend):
     # ------------------------------------------------------------ solve
     def solve(self, household, firm, risk: AggregateRisk, calibration: Mapping[str, float]):
         """Solve; returns :class:`KrusellSmithSolution` or raises ``ConvergenceError``."""
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         t0 = time.perf_counter()
         if not isinstance(risk, AggregateRisk):
