@@ -256,9 +256,13 @@ def step3_fake_news(curlyY: np.ndarray, curlyD: np.ndarray, curlyE: np.ndarray) 
     N = int(np.prod(curlyD.shape[2:]))
     Dm = curlyD.reshape(n_in * T, N)
     Em = curlyE.reshape(n_out * (T - 1), N)
-    # states that no shock moves mass into or out of contribute nothing to the product
+    # states that no shock moves mass into or out of contribute nothing to the product;
+    # dropping them pays only when many are dead (the subset is a copy of E and D)
     live = np.flatnonzero(np.any(Dm != 0.0, axis=0))
-    prod = Em[:, live] @ Dm[:, live].T  # (n_out*(T-1), n_in*T)
+    if live.size < 0.7 * N:
+        prod = Em[:, live] @ Dm[:, live].T  # (n_out*(T-1), n_in*T)
+    else:
+        prod = Em @ Dm.T
     F = np.empty((n_out, n_in, T, T))
     F[:, :, 0, :] = curlyY.transpose(1, 0, 2)
     F[:, :, 1:, :] = prod.reshape(n_out, T - 1, n_in, T).transpose(0, 2, 1, 3)
