@@ -20,7 +20,7 @@ def test_target_that_ignores_the_unknowns_is_singular():
     m = hd.create_model([eqs], name="m")
     ss = m.steady_state({"x": 0.0, "y": 0.0, "z": 0.0})
     with pytest.raises(np.linalg.LinAlgError, match="'m'.*singular.*condition number"):
-        m.solve_jacobian(ss, ["x", "y"], ["h1", "h2"], ["z"], T=20)
+        m.solve_jacobian(ss, ["x", "y"], ["h1", "h2"], ["z"], T=20, check_determinacy=False)
 
 
 def test_well_conditioned_but_graded_pivots_is_not_singular():
@@ -31,7 +31,7 @@ def test_well_conditioned_but_graded_pivots_is_not_singular():
         h = x - 0.5 * x(-1) - z
         return h
 
-    m = hd.create_model([chain], name="chain")
+    m = hd.create_model([chain], name="ar1")
     ss = m.steady_state({"x": 0.0, "z": 0.0})
     G = m.solve_jacobian(ss, ["x"], ["h"], ["z"], T=1000)
     np.testing.assert_allclose(np.asarray(G["x"]["z"])[:3, 0], [1.0, 0.5, 0.25])
