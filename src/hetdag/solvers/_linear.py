@@ -12,6 +12,7 @@ follows as ``dO = J_OU dU + J_OZ dZ``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -61,7 +62,10 @@ class FactoredHU:
         self.targets = targets
         if not np.all(np.isfinite(H_U)):
             raise ModelSpecError(f"Model {name!r}: H_U contains NaN or inf")
-        self.lu = linalg.lu_factor(H_U, check_finite=False)
+        with warnings.catch_warnings():
+            # an exactly zero pivot is reported below, with the model's name
+            warnings.simplefilter("ignore", linalg.LinAlgWarning)
+            self.lu = linalg.lu_factor(H_U, check_finite=False)
         # reciprocal condition number from the LU factors (pivot ratios are not a test of
         # singularity: HANK's H_U at T=1000 has ratio 5e-20 but condition number 3.5e3)
         rcond, info = lapack.dgecon(self.lu[0], np.linalg.norm(H_U, 1), norm="1")
