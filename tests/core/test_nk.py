@@ -90,3 +90,12 @@ def test_stable_scalar_is_determinate():
     irf = model.solve_impulse_linear(ss, ["x"], ["res"], {"e": e})
     ref = np.where(np.arange(40) >= 3, 0.5 ** (np.arange(40) - 3.0), 0.0)
     np.testing.assert_allclose(irf["x"], ref, atol=1e-12)
+
+
+def test_determinacy_is_checked_even_if_h_u_was_cached_unchecked():
+    # regression: an unchecked solve cached H_U and later checked solves skipped the test
+    ex = nk.example(phi=0.8)
+    shocks = {"v": 0.01 * 0.5 ** np.arange(60)}
+    ex.model.solve_impulse_linear(ex.ss, ex.unknowns, ex.targets, shocks, check_determinacy=False)
+    with pytest.raises(IndeterminacyError, match="indeterminate"):
+        ex.model.solve_impulse_linear(ex.ss, ex.unknowns, ex.targets, shocks)

@@ -385,7 +385,10 @@ class HetBlock(Block):
         for t in range(T - 1, -1, -1):
             P = Pis[t] if Pis else Pis_ss
             cont = {b + "_p": self._expect(bw[b], P) for b in self.backward}
-            out = self._step(vs[t], cont, shape, f"transition period {t}")
+            where = f"transition period {t}"
+            out = self._step(vs[t], cont, shape, where, check=t == T - 1)
+            if not np.isfinite(sum(float(np.sum(x)) for x in out.values())):
+                self._check_outputs(out, shape, where)  # names the variable and period
             bw = {b: out[b] for b in self.backward}
             outs[t] = out
         rec = {k: np.stack([o[k] for o in outs]) for k in outs[0]}

@@ -57,6 +57,7 @@ class FactoredHU:
 
     def __init__(self, H_U: np.ndarray, unknowns: list[str], targets: list[str], T: int, name):
         self.H_U = H_U
+        self.checked = False  # determinacy verified for this H_U
         self.T = T
         self.unknowns = unknowns
         self.targets = targets
@@ -81,19 +82,23 @@ class FactoredHU:
 
 
 def factored_hu(block, ss, unknowns, targets, T, check=True) -> FactoredHU:
-    """H_U at the steady state, LU-factored once and cached on the block."""
+    """H_U at the steady state, LU-factored once and cached on the block.
+
+    The determinacy check runs the first time it is asked for, even if H_U was cached
+    earlier by a call that skipped it.
+    """
     cache = block.__dict__.setdefault("_hu_cache", {})
     key = (ss.fingerprint(), tuple(unknowns), tuple(targets), T)
     hit = cache.get(key)
     if hit is None:
         J = block.jacobian(ss, unknowns, targets, T=T)
-        H_U = J.stack(targets, unknowns)
-        if check:
-            check_determinacy(H_U, len(targets), T, block.name)
-        hit = FactoredHU(H_U, unknowns, targets, T, block.name)
+        hit = FactoredHU(J.stack(targets, unknowns), unknowns, targets, T, block.name)
         if len(cache) > 8:
             cache.clear()
         cache[key] = hit
+    if check and not hit.checked:
+        check_determinacy(hit.H_U, len(targets), T, block.name)
+        hit.checked = True
     return hit
 
 
