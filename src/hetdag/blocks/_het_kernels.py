@@ -299,6 +299,26 @@ def apply_local_derivative(coef, col, dcont, out):
 
 
 @njit(cache=True)
+def _lottery_then_markov(D, a_i, a_pi, Pi, tmp, out):
+    """out = Pi^T lottery(D) for (n_e, n_a) arrays; ``tmp`` is scratch space."""
+    n_e, n_a = D.shape
+    tmp[:] = 0.0
+    for e in range(n_e):
+        for j in range(n_a):
+            i = a_i[e, j]
+            m = D[e, j]
+            tmp[e, i] += a_pi[e, j] * m
+            tmp[e, i + 1] += (1.0 - a_pi[e, j]) * m
+    out[:] = 0.0
+    for e in range(n_e):
+        for f in range(n_e):
+            p = Pi[e, f]
+            if p != 0.0:
+                for j in range(n_a):
+                    out[f, j] += p * tmp[e, j]
+
+
+@njit(cache=True)
 def forward_iterate_1d(D, a_i, a_pi, Pi, tol, maxit, check_every, out):
     """Iterate D <- Pi^T lottery(D) on (n_e, n_a) until the estimated distance to the
     fixed point, max|D' - D| q / (1 - q) with q the observed contraction rate, is below
@@ -311,20 +331,7 @@ def forward_iterate_1d(D, a_i, a_pi, Pi, tol, maxit, check_every, out):
     res = np.inf
     res_prev = np.inf
     for it in range(1, maxit + 1):
-        tmp[:] = 0.0
-        for e in range(n_e):
-            for j in range(n_a):
-                i = a_i[e, j]
-                m = cur[e, j]
-                tmp[e, i] += a_pi[e, j] * m
-                tmp[e, i + 1] += (1.0 - a_pi[e, j]) * m
-        nxt[:] = 0.0
-        for e in range(n_e):
-            for f in range(n_e):
-                p = Pi[e, f]
-                if p != 0.0:
-                    for j in range(n_a):
-                        nxt[f, j] += p * tmp[e, j]
+        _lottery_then_markov(cur, a_i, a_pi, Pi, tmp, nxt)
         if it % check_every == 0 or it == maxit:
             res = 0.0
             for e in range(n_e):
@@ -356,19 +363,4 @@ def forward_path_1d(D0, a_i, a_pi, Pi, out):
     tmp = np.empty((n_e, n_a))
     out[0] = D0
     for t in range(T - 1):
-        tmp[:] = 0.0
-        for e in range(n_e):
-            for j in range(n_a):
-                i = a_i[t, e, j]
-                m = out[t, e, j]
-                tmp[e, i] += a_pi[t, e, j] * m
-                tmp[e, i + 1] += (1.0 - a_pi[t, e, j]) * m
-        for f in range(n_e):
-            for j in range(n_a):
-                out[t + 1, f, j] = 0.0
-        for e in range(n_e):
-            for f in range(n_e):
-                p = Pi[e, f]
-                if p != 0.0:
-                    for j in range(n_a):
-                        out[t + 1, f, j] += p * tmp[e, j]
+        _lottery_then_markov(out[t], a_i[t], a_pi[t], Pi, tmp, out[t + 1])
