@@ -14,11 +14,12 @@ routines here are plain NumPy: they run once per model and are O(n^2) or less.
 
 from __future__ import annotations
 
+import math
 from math import comb
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtr
 
 from hetdag.errors import ConvergenceError, ModelSpecError
 
@@ -156,17 +157,7 @@ def rouwenhorst(n: int, rho: float, sigma: float):
     n = int(n)
     if n == 1:
         return np.ones(1), np.ones(1), np.ones((1, 1))
-    p = (1.0 + rho) / 2.0
-    Pi = np.array([[p, 1 - p], [1 - p, p]])
-    for k in range(3, n + 1):
-        new = np.zeros((k, k))
-        new[:-1, :-1] += p * Pi
-        new[:-1, 1:] += (1 - p) * Pi
-        new[1:, :-1] += (1 - p) * Pi
-        new[1:, 1:] += p * Pi
-        new[1:-1] /= 2.0
-        Pi = new
-    Pi /= Pi.sum(axis=1, keepdims=True)
+    Pi = _rouwenhorst_matrix(n, (1.0 + rho) / 2.0)
     pi = np.array([comb(n - 1, k) / 2 ** (n - 1) for k in range(n)])
     pi /= pi.sum()
     psi = np.sqrt(n - 1) * sigma / np.sqrt(1 - rho**2)
@@ -192,14 +183,7 @@ def tauchen(n: int, rho: float, sigma: float, m: float = 3.0):
         raise ModelSpecError("tauchen: 'sigma' must be positive when n > 1")
     s = m * sigma / np.sqrt(1 - rho**2)
     z = np.linspace(-s, s, n)
-    h = z[1] - z[0]
-    mean = rho * z[:, None]
-    upper = ndtr((z[None, :] - mean + h / 2) / sigma)
-    lower = ndtr((z[None, :] - mean - h / 2) / sigma)
-    Pi = upper - lower
-    Pi[:, 0] = upper[:, 0]
-    Pi[:, -1] = ndtr(-(z[-1] - mean[:, 0] - h / 2) / sigma)
-    Pi /= Pi.sum(axis=1, keepdims=True)
+    Pi = _tauchen_matrix(z, float(rho), float(sigma))
     pi = stationary(Pi)
     return _levels(z, pi), pi, Pi
 
@@ -217,9 +201,7 @@ def asset_grid(amin: float, amax: float, n: int) -> NDArray[np.float64]:
     (0.0, 100.0, True)
     """
     _check_bounds("asset_grid", amin, amax, n)
-    u = np.log1p(np.log1p(amax - amin))
-    g = amin + np.expm1(np.expm1(np.linspace(0.0, u, int(n))))
-    g[0], g[-1] = amin, amax
+    g = _double_exponential(float(amin), float(amax), int(n))
     if not np.all(np.diff(g) > 0):
         raise ModelSpecError(
             f"asset_grid: {n} points on [{amin}, {amax}] are not strictly increasing in "
@@ -239,3 +221,63 @@ def _check_bounds(fn: str, amin: float, amax: float, n: int) -> None:
         raise ModelSpecError(f"{fn}: 'n' must be an integer >= 2, got {n!r}")
     if not (np.isfinite(amin) and np.isfinite(amax) and amax > amin):
         raise ModelSpecError(f"{fn}: need finite 'amin' < 'amax', got {amin!r}, {amax!r}")
+
+
+# ---------------------------------------------------------------- numba kernels
+
+
+@njit(cache=True)
+def _rouwenhorst_matrix(n, p):
+    """Rouwenhorst recursion with p = q: pad the (k-1)-state matrix into the four
+    corners of a k-state one with weights p, 1-p, 1-p, p, then halve interior rows."""
+    Pi = np.array([[p, 1.0 - p], [1.0 - p, p]])
+    for k in range(3, n + 1):
+        new = np.zeros((k, k))
+        new[:-1, :-1] += p * Pi
+        new[:-1, 1:] += (1.0 - p) * Pi
+        new[1:, :-1] += (1.0 - p) * Pi
+        new[1:, 1:] += p * Pi
+        new[1:-1] /= 2.0
+        Pi = new
+    for i in range(n):
+        Pi[i] /= Pi[i].sum()
+    return Pi
+
+
+@njit(cache=True)
+def _normal_cdf(x):
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+@njit(cache=True)
+def _tauchen_matrix(z, rho, sigma):
+    """Pi[i, j] = P(z' in bin j | z_i) with bins centred on the evenly spaced z."""
+    n = z.shape[0]
+    h = z[1] - z[0]
+    Pi = np.empty((n, n))
+    for i in range(n):
+        mean = rho * z[i]
+        for j in range(n):
+            upper = _normal_cdf((z[j] - mean + h / 2) / sigma)
+            lower = _normal_cdf((z[j] - mean - h / 2) / sigma)
+            if j == 0:
+                Pi[i, j] = upper
+            elif j == n - 1:
+                Pi[i, j] = _normal_cdf(-(z[j] - mean - h / 2) / sigma)
+            else:
+                Pi[i, j] = upper - lower
+        Pi[i] /= Pi[i].sum()
+    return Pi
+
+
+@njit(cache=True)
+def _double_exponential(amin, amax, n):
+    """amin + expm1(expm1(linspace(0, u, n))) with u = log1p(log1p(amax - amin)); the
+    end points are exactly amin and amax."""
+    u = math.log1p(math.log1p(amax - amin))
+    g = np.empty(n)
+    for k in range(n):
+        g[k] = amin + math.expm1(math.expm1(u * k / (n - 1)))
+    g[0] = amin
+    g[n - 1] = amax
+    return g
