@@ -140,10 +140,12 @@ def test_warm_start_model_steady_state():
     assert second < first, (first, second)
     assert ss2["beta"] == pytest.approx(ss1["beta"], abs=1e-10)
     assert t2 - t1 < 2 * (t1 - t0) + 0.5  # loose: never much slower
-    # evaluating the model at the solved calibration starts from the stored solution
+    # evaluating the model at the solved calibration starts from the stored solution; the
+    # stopping rule (estimated distance to the fixed point) may take a few more steps
+    # while they still make progress above roundoff (a cold solve takes ~600)
     calib = {i: ss2[i] for i in model.inputs}
     model.steady_state(calib)
-    assert calls["n"] - first - second <= 3
+    assert calls["n"] - first - second <= 10
 
 
 # ---------------------------------------------------------------- transition internals

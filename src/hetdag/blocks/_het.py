@@ -193,6 +193,10 @@ class HetBlock(Block):
         return tuple(shape)
 
     def _expect(self, X: np.ndarray, Pis: list[np.ndarray], offset: int = 0) -> np.ndarray:
+        """Apply each Pi along its exogenous axis (after ``offset`` leading axes)."""
+        if len(Pis) == 1 and offset == 0:
+            P = Pis[0]
+            return (P @ X.reshape(P.shape[0], -1)).reshape(X.shape)
         for k, P in enumerate(Pis):
             X = _markov_axis(X, P, k + offset, forward=False)
         return X
@@ -279,7 +283,9 @@ class HetBlock(Block):
                 # q needs two observed changes; a warm start must not stop on the first
                 q = min(diff / diff_prev, 0.9999) if diff_prev > 0 else 0.0
                 done = diff_prev < np.inf and diff * q / (1 - q) < self.backward_tol
-                if diff < self.backward_tol and done:
+                # at roundoff the rate estimate is noise and more steps cannot help
+                noise = 10 * np.finfo(float).eps * max(float(np.max(np.abs(x))) for x in pol)
+                if diff < self.backward_tol and (done or diff < noise):
                     break
                 diff_prev = diff
             pol_old = pol
@@ -387,9 +393,11 @@ class HetBlock(Block):
             cont = {b + "_p": self._expect(bw[b], P) for b in self.backward}
             where = f"transition period {t}"
             out = self._step(vs[t], cont, shape, where, check=t == T - 1)
-            if not np.isfinite(sum(float(np.sum(x)) for x in out.values())):
-                self._check_outputs(out, shape, where)  # names the variable and period
             bw = {b: out[b] for b in self.backward}
+            # the backward variables carry any NaN into every later step; other outputs are
+            # checked through the aggregates below
+            if not np.isfinite(sum(float(x.sum()) for x in bw.values())):
+                self._check_outputs(out, shape, where)  # names the variable and period
             outs[t] = out
         rec = {k: np.stack([o[k] for o in outs]) for k in outs[0]}
         Ds = self._forward_path(ints["D"], rec, vs, Pis, Pis_ss)
@@ -398,6 +406,9 @@ class HetBlock(Block):
             o.upper(): np.einsum("ti,ti->t", Ds.reshape(T, n), rec[o].reshape(T, n))
             for o in self.individual
         }
+        if not all(np.all(np.isfinite(x)) for x in agg.values()):
+            for t in range(T):  # find the first period with a bad output, and name it
+                self._check_outputs(outs[t], shape, f"transition period {t}")
         result_ints = {}
         if self.name in internals:
             rec["D"] = Ds
