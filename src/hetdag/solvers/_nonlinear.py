@@ -19,6 +19,7 @@ from ..blocks._block import as_steady_state, shock_horizon
 from ..errors import ConvergenceError, ModelSpecError, NonFiniteError, format_residuals
 from ..results import ImpulseDict
 from ._linear import check_unknowns_targets, factored_hu
+from ._steady_state import show_progress
 
 
 class _BroydenInverse:
@@ -64,12 +65,13 @@ def solve_impulse_nonlinear(
     internals: Iterable[str] | None = None,
     tol: float = 1e-10,
     maxit: int = 50,
-    progress: bool = False,
+    progress: bool | None = None,
     check_determinacy: bool = True,
 ) -> ImpulseDict:
     """Nonlinear impulse responses (deviations from ``ss``) to shock paths ``shocks``.
 
     Raises ConvergenceError with each target's residual if ``maxit`` is reached.
+    ``progress`` shows a tqdm bar with the residual (default: when stderr is a terminal).
     ``internals=['household']`` also returns that block's policies and distribution
     for every period in ``irf.internals['household']``.
     """
@@ -99,7 +101,7 @@ def solve_impulse_nonlinear(
             return None
 
     bar = None
-    if progress:
+    if show_progress(progress):
         from tqdm import tqdm
 
         bar = tqdm(total=maxit, desc=f"transition {block.name}", leave=False)

@@ -57,10 +57,12 @@ def solve_steady_state(
     solver: str | None = None,
     tol: float = 1e-9,
     maxit: int = 100,
-    progress: bool = False,
+    progress: bool | None = None,
     _within: str | None = None,
 ) -> SteadyState:
     """Solve for ``unknowns`` such that every target holds; return the full steady state.
+
+    ``progress`` shows a tqdm bar counting evaluations (default: when stderr is a terminal).
 
     Raises
     ------
@@ -182,8 +184,17 @@ def _initial(spec, calibrated) -> float:
     return float(spec)
 
 
-def _progress_bar(progress: bool, name: str):
-    if not progress:
+def show_progress(progress: bool | None) -> bool:
+    """``None`` (the default) shows bars when stderr is a terminal; True/False force it."""
+    if progress is None:
+        import sys
+
+        return bool(getattr(sys.stderr, "isatty", lambda: False)())
+    return bool(progress)
+
+
+def _progress_bar(progress: bool | None, name: str):
+    if not show_progress(progress):
         return None
     from tqdm import tqdm
 
