@@ -26,6 +26,7 @@ from numba import njit
 
 from ..errors import NonFiniteError
 from ..jacobians._jacobian_dict import JacobianDict
+from ._het_kernels import expectation_lottery_1d_batch, forward_lottery_1d_batch
 from ._law_of_motion import _markov_axis, expectation_step_batch, forward_step
 from ._local_backward import build_local_derivative
 
@@ -210,12 +211,29 @@ def _iterate_local(ctx, local, d0, keys, outputs, curlyY, curlyD, T):
     Dflat = ctx.D.reshape(-1)
     bw = np.stack([d0[b] for b in blk.backward], axis=1)  # (n_in, B, *shape)
     B = bw.shape[1]
+    lot = ctx.lottery
+    one_chain = len(ctx.Pis) == 1 and lot.ndim_endo == 1
+    if one_chain:
+        # the common case without per-call validation: matmuls broadcast over inputs
+        Pi = ctx.Pis[0]
+        PiT = np.ascontiguousarray(Pi.T)
+        D2 = np.ascontiguousarray(ctx.D.reshape(E, M))
+        a_i, a_pi = lot.a_i.reshape(E, M), lot.a_pi.reshape(E, M)
+        dD = np.empty((n_in, E, M))
     for j in range(1, T):
-        dcont = blk._expect(bw.reshape((n_in * B,) + ctx.shape), ctx.Pis, offset=1)
+        if one_chain:
+            dcont = Pi @ bw.reshape(n_in * B, E, M)
+        else:
+            dcont = blk._expect(bw.reshape((n_in * B,) + ctx.shape), ctx.Pis, offset=1)
         dout = local.apply(dcont.reshape(n_in, B, E, M))
         curlyY[:, :, j] = dout[:, o_idx].reshape(n_in, len(outputs), -1) @ Dflat
-        dpol = {p: dout[:, k].reshape((n_in,) + ctx.shape) for p, k in zip(blk.policy, p_idx)}
-        curlyD[:, j] = ctx.policy_effect(dpol)
+        if one_chain:
+            dpol = np.ascontiguousarray(dout[:, p_idx[0]])
+            forward_lottery_1d_batch(dpol, D2, a_i, a_pi, lot.a_grid, dD)
+            curlyD[:, j] = (PiT @ dD).reshape((n_in,) + ctx.shape)
+        else:
+            dpol = {p: dout[:, k].reshape((n_in,) + ctx.shape) for p, k in zip(blk.policy, p_idx)}
+            curlyD[:, j] = ctx.policy_effect(dpol)
         bw = dout[:, b_idx].reshape((n_in, B) + ctx.shape)
 
 
@@ -245,6 +263,18 @@ def step2_expectations(ctx: _Context, outputs: list[str], T: int) -> np.ndarray:
     if T == 1:
         return E
     E[:, 0] = np.stack([ctx.ints[o.lower()] for o in outputs])
+    lot = ctx.lottery
+    if len(ctx.Pis) == 1 and lot.ndim_endo == 1:
+        # the common case without per-call validation: Pi first, then the lottery's transpose
+        Pi = ctx.Pis[0]
+        n_e, n_a = ctx.shape[0], int(np.prod(ctx.shape[1:]))
+        a_i, a_pi = lot.a_i.reshape(n_e, n_a), lot.a_pi.reshape(n_e, n_a)
+        out = np.empty((n_out, n_e, n_a))
+        for k in range(1, T - 1):
+            X = np.ascontiguousarray(Pi @ E[:, k - 1].reshape(n_out, n_e, n_a))
+            expectation_lottery_1d_batch(X, a_i, a_pi, out)
+            E[:, k] = out.reshape((n_out,) + ctx.shape)
+        return E
     for k in range(1, T - 1):
         E[:, k] = expectation_step_batch(E[:, k - 1], ctx.lottery, ctx.Pis)
     return E
