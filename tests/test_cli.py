@@ -99,3 +99,13 @@ def test_no_command_prints_help(capsys):
 def test_help_exits_0(capsys):
     assert cli.main(["run", "--help"]) == 0
     assert "--nonlinear" in capsys.readouterr().out
+
+
+def test_python_dash_m_hetdag_runs_the_cli():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "hetdag", "list"], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0 and "krusell_smith" in out.stdout
