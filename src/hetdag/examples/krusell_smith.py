@@ -15,14 +15,7 @@ import numpy as np
 from .. import create_model, simple
 from ._household import household, income, make_grids
 from .rbc import Example
-
-
-@simple
-def firm(K, L, Z, alpha, delta):
-    r = alpha * Z * (K(-1) / L) ** (alpha - 1) - delta
-    w = (1 - alpha) * Z * (K(-1) / L) ** alpha
-    Y = Z * K(-1) ** alpha * L ** (1 - alpha)
-    return r, w, Y
+from .rbc import firm as firm  # the same Cobb-Douglas firm as the RBC
 
 
 @simple
