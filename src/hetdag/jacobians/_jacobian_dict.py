@@ -106,9 +106,6 @@ class JacobianDict(Mapping):
                     M[a * T : (a + 1) * T, b * T : (b + 1) * T] = as_dense(m)
         return M
 
-    def is_sparse(self, o: str, i: str) -> bool:
-        return isinstance(self.get_entry(o, i), ShiftMatrix)
-
 
 def compose(J_block: JacobianDict, J_total: dict[str, dict[str, object]], inputs_of_interest):
     """Forward accumulation through one block.

@@ -284,7 +284,7 @@ def draw_dag(
 
     if ax is None:
         fig = plt.figure(figsize=figsize or (fig_w, fig_h))
-        fw, fh = fig.get_size_inches()
+        _, fh = fig.get_size_inches()
         bottom = (legend_h + 0.1) / fh
         top = 1 - margin_top / fh
         ax = fig.add_axes((0.0, bottom, 1.0, max(top - bottom, 0.1)))

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import numpy as np
-from numpy.typing import NDArray
 
 
 class _Result(dict):
@@ -180,7 +179,3 @@ def _pandas():
             "to_frame() needs pandas: pip install 'hetdag[frames]'"
         ) from err
     return pd
-
-
-def as_array(x) -> NDArray[np.float64]:
-    return np.asarray(x, dtype=float)
