@@ -301,21 +301,8 @@ def apply_local_derivative(coef, col, dcont, out):
 @njit(cache=True)
 def _lottery_then_markov(D, a_i, a_pi, Pi, tmp, out):
     """out = Pi^T lottery(D) for (n_e, n_a) arrays; ``tmp`` is scratch space."""
-    n_e, n_a = D.shape
-    tmp[:] = 0.0
-    for e in range(n_e):
-        for j in range(n_a):
-            i = a_i[e, j]
-            m = D[e, j]
-            tmp[e, i] += a_pi[e, j] * m
-            tmp[e, i + 1] += (1.0 - a_pi[e, j]) * m
-    out[:] = 0.0
-    for e in range(n_e):
-        for f in range(n_e):
-            p = Pi[e, f]
-            if p != 0.0:
-                for j in range(n_a):
-                    out[f, j] += p * tmp[e, j]
+    forward_lottery_1d(D, a_i, a_pi, tmp)
+    apply_markov_forward(tmp, Pi, out)
 
 
 @njit(cache=True)
