@@ -29,7 +29,7 @@ DJJ_MATRIX = np.array(
         [0.009115, 0.115885, 0.024306, 0.850694],
     ]
 )
-SMALL = dict(n_a=80, a_max=3000.0, n_K=5, T=2500, burn_in=300, T_den_haan=1500, progress=False)
+SMALL = dict(n_a=120, a_max=3000.0, n_K=5, T=2500, burn_in=300, T_den_haan=1500, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +183,7 @@ def test_small_grid_run_converges(small_solution):
     assert np.all(sol.r_squared > 0.9999)
     assert sol.den_haan_max < 1.0 and 0 < sol.den_haan_mean < sol.den_haan_max
     assert sol.euler_error_max < -3
-    assert sol.policies["a"].shape == (2, 2, 5, 80)
+    assert sol.policies["a"].shape == (2, 2, 5, SMALL["n_a"])
     np.testing.assert_allclose(sol.mass, 1.0, atol=1e-12)
     b = sol.coefficients[:, 1]
     assert np.all((b > 0.9) & (b < 1.0))
