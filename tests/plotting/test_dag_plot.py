@@ -126,31 +126,47 @@ def test_block_kinds_have_distinct_styles_and_legend(ks):
         plt.close(fig_ks)
 
 
+def _assert_no_overlaps(fig, model, n_marked):
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    boxes = []
+    for t in ax.texts:
+        if t.get_gid() in ("node", "marker"):  # the drawn box around a block name
+            boxes.append((t.get_text(), t.get_bbox_patch().get_window_extent(r)))
+        else:
+            boxes.append((t.get_text(), t.get_window_extent(r)))
+    assert len(boxes) == len(model.blocks) + n_marked + model.graph.number_of_edges()
+    for (na, a), (nb, b) in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b), f"labels {na!r} and {nb!r} overlap"
+    fig_box = fig.bbox
+    for name, bb in boxes:
+        assert fig_box.x0 <= bb.x0 and bb.x1 <= fig_box.x1, name
+        assert fig_box.y0 <= bb.y0 and bb.y1 <= fig_box.y1, name
+    leg = ax.get_legend().get_window_extent(r)
+    assert all(not leg.overlaps(bb) for _, bb in boxes)
+
+
+def test_no_overlapping_labels_for_the_two_asset_model():
+    # the readability case: the real two-asset HANK (11 blocks, 3 of them solved)
+    from hetdag.examples import two_asset
+
+    model = two_asset.build_model()
+    assert len(model.blocks) == 11
+    unknowns, targets = ["r", "w", "Y"], ["asset_mkt", "fisher", "wnkpc"]
+    fig = model.draw(unknowns=unknowns, targets=targets, inputs=["rstar", "Z", "G"])
+    try:
+        _assert_no_overlaps(fig, model, 9)
+    finally:
+        plt.close(fig)
+
+
 def test_no_overlapping_labels_for_twelve_blocks():
     model = twelve_block_model()
     assert len(model.blocks) == 12
     fig = model.draw(unknowns=["U0", "U1"], targets=["H", "v9"], inputs=["Z"])
     try:
-        fig.canvas.draw()
-        r = fig.canvas.get_renderer()
-        ax = fig.axes[0]
-        boxes = []
-        for t in ax.texts:
-            if t.get_gid() in ("node", "marker"):  # the drawn box around a block name
-                boxes.append((t.get_text(), t.get_bbox_patch().get_window_extent(r)))
-            else:
-                boxes.append((t.get_text(), t.get_window_extent(r)))
-        assert len(boxes) == 12 + 5 + model.graph.number_of_edges()
-        for (na, a), (nb, b) in itertools.combinations(boxes, 2):
-            assert not a.overlaps(b), f"labels {na!r} and {nb!r} overlap"
-        # everything stays inside the figure
-        fig_box = fig.bbox
-        for name, bb in boxes:
-            assert fig_box.x0 <= bb.x0 and bb.x1 <= fig_box.x1, name
-            assert fig_box.y0 <= bb.y0 and bb.y1 <= fig_box.y1, name
-        # the legend sits below the graph, not on top of it
-        leg = ax.get_legend().get_window_extent(r)
-        assert all(not leg.overlaps(bb) for _, bb in boxes)
+        _assert_no_overlaps(fig, model, 5)
     finally:
         plt.close(fig)
 
