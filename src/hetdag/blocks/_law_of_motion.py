@@ -19,8 +19,6 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
 from hetdag.blocks import _het_kernels as K
@@ -319,8 +317,10 @@ def expectation_step_batch(X: ArrayLike, lottery: Lottery, Pi_list: Sequence[Arr
     return lottery.expectation_batch(X)
 
 
-def transition_matrix(lottery: Lottery, Pi_list: Sequence[ArrayLike]) -> sp.csr_matrix:
+def transition_matrix(lottery: Lottery, Pi_list: Sequence[ArrayLike]):
     """Sparse (N, N) matrix ``T`` with ``forward_step(D).ravel() == T @ D.ravel()``."""
+    import scipy.sparse as sp  # lazily: only the direct-solve fallback needs it
+
     Ps = _as_pi_list(Pi_list, lottery.shape, lottery.ndim_endo, "transition_matrix")
     shape = lottery.shape
     N = int(np.prod(shape))
@@ -387,12 +387,14 @@ def _uniform_or(D0, shape):
     return np.full(shape, 1.0 / np.prod(shape))
 
 
-def _solve_pinned(T: sp.csr_matrix, k: int) -> NDArray:
+def _solve_pinned(T, k: int) -> NDArray:
     """Solve ``(I - T) d = 0`` with ``d[k] = 1`` (k must be recurrent); return d / sum(d).
 
     Column k moves to the right-hand side and row k becomes ``d[k] = 1``, which keeps the
     matrix as sparse as ``T`` (a dense ``sum(d) = 1`` row makes SuperLU fill in ~10x).
     """
+    import scipy.sparse as sp
+
     N = T.shape[0]
     B = (sp.identity(N, format="csr") - T).tocsc()
     rhs = -B[:, k].toarray().ravel()
@@ -405,8 +407,10 @@ def _solve_pinned(T: sp.csr_matrix, k: int) -> NDArray:
         return d / d.sum()
 
 
-def _solve_sum_row(T: sp.csr_matrix) -> NDArray:
+def _solve_sum_row(T) -> NDArray:
     """Solve ``(T - I) d = 0`` with the last equation replaced by ``sum(d) = 1``."""
+    import scipy.sparse as sp
+
     N = T.shape[0]
     A = sp.vstack([(T - sp.identity(N, format="csr"))[:-1], np.ones((1, N))], format="csc")
     rhs = np.zeros(N)
@@ -415,6 +419,8 @@ def _solve_sum_row(T: sp.csr_matrix) -> NDArray:
 
 
 def _spsolve(A, rhs) -> NDArray:
+    import scipy.sparse.linalg as spla
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MatrixRankWarning: handled by the caller's checks
         try:

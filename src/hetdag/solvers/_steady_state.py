@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy import optimize
 
 from ..blocks._het import warn_grid_edges
 from ..errors import ConvergenceError, ModelSpecError, format_residuals
@@ -127,6 +126,8 @@ def solve_steady_state(
                     variable=names[0],
                     residuals={list(targets)[0]: float(min(abs(flo), abs(fhi)))},
                 )
+            from scipy import optimize  # lazily: Newton models never need it
+
             x = np.array(
                 [
                     optimize.brentq(
@@ -137,6 +138,8 @@ def solve_steady_state(
         elif solver in ("newton", "broyden"):
             x = newton_solve(f, guess, tol=tol, maxit=maxit, broyden=solver == "broyden")
         else:
+            from scipy import optimize
+
             x = optimize.root(f, guess, method=solver, tol=tol * 1e-2).x
     except ConvergenceError as err:
         if best.get("err", np.inf) < tol:
