@@ -54,9 +54,7 @@ class _Context:
         self.n_exo = len(block.exogenous)
 
     def forward_exog(self, X: np.ndarray, Pis, offset: int = 1) -> np.ndarray:
-        for k, P in enumerate(Pis):
-            X = _markov_axis(X, P, k + offset, forward=True)
-        return X
+        return forward_step_exog(X, Pis, offset)
 
     def policy_effect(self, d: dict) -> np.ndarray:
         """Batched d(D_{t+1}) = Pi^T dΛ D_ss for policy derivatives ``d[p]`` (n_in, *shape)."""
@@ -237,10 +235,10 @@ def _iterate_local(ctx, local, d0, keys, outputs, curlyY, curlyD, T):
         bw = dout[:, b_idx].reshape((n_in, B) + ctx.shape)
 
 
-def forward_step_exog(D_after_lottery: np.ndarray, Pis) -> np.ndarray:
-    X = D_after_lottery
+def forward_step_exog(X: np.ndarray, Pis, offset: int = 0) -> np.ndarray:
+    """Apply ``Pi_k^T`` along exogenous axis k (after ``offset`` leading batch axes)."""
     for k, P in enumerate(Pis):
-        X = _markov_axis(X, P, k, forward=True)
+        X = _markov_axis(X, P, k + offset, forward=True)
     return X
 
 
