@@ -21,12 +21,15 @@ Shocks are transitory: one period, at horizon s.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from numba import njit
 
 from ..errors import NonFiniteError
 from ..jacobians._jacobian_dict import JacobianDict
-from ._het_kernels import expectation_lottery_1d_batch, forward_lottery_1d_batch
+from ..utils._threads import in_threads
+from ._het_kernels import expectation_lottery_1d_batch, local_backward_path_1d
 from ._law_of_motion import _markov_axis, expectation_step_batch, forward_step
 from ._local_backward import build_local_derivative
 
@@ -210,28 +213,29 @@ def _iterate_local(ctx, local, d0, keys, outputs, curlyY, curlyD, T):
     bw = np.stack([d0[b] for b in blk.backward], axis=1)  # (n_in, B, *shape)
     B = bw.shape[1]
     lot = ctx.lottery
-    one_chain = len(ctx.Pis) == 1 and lot.ndim_endo == 1
-    if one_chain:
-        # the common case without per-call validation: matmuls broadcast over inputs
-        Pi = ctx.Pis[0]
-        PiT = np.ascontiguousarray(Pi.T)
+    if len(ctx.Pis) == 1 and lot.ndim_endo == 1 and len(p_idx) == 1:
+        # the common case: each input's loop over horizons is one GIL-free numba call,
+        # and inputs run in parallel threads
+        coef, col = local.coef, local.col
+        Pi = np.ascontiguousarray(ctx.Pis[0], dtype=float)
         D2 = np.ascontiguousarray(ctx.D.reshape(E, M))
-        a_i, a_pi = lot.a_i.reshape(E, M), lot.a_pi.reshape(E, M)
-        dD = np.empty((n_in, E, M))
+        a_i = np.ascontiguousarray(lot.a_i.reshape(E, M))
+        bi, oi = np.array(b_idx, dtype=np.int64), np.array(o_idx, dtype=np.int64)
+        bw = np.ascontiguousarray(bw.reshape(n_in, B, E, M))
+        cD = curlyD.reshape(n_in, T, E, M)
+        run = [
+            partial(local_backward_path_1d, coef, col, bw[n], Pi, D2, a_i, lot.a_grid, bi,
+                    p_idx[0], oi, curlyY[n], cD[n])
+            for n in range(n_in)
+        ]  # fmt: skip
+        in_threads(run)
+        return
     for j in range(1, T):
-        if one_chain:
-            dcont = Pi @ bw.reshape(n_in * B, E, M)
-        else:
-            dcont = blk._expect(bw.reshape((n_in * B,) + ctx.shape), ctx.Pis, offset=1)
+        dcont = blk._expect(bw.reshape((n_in * B,) + ctx.shape), ctx.Pis, offset=1)
         dout = local.apply(dcont.reshape(n_in, B, E, M))
         curlyY[:, :, j] = dout[:, o_idx].reshape(n_in, len(outputs), -1) @ Dflat
-        if one_chain:
-            dpol = np.ascontiguousarray(dout[:, p_idx[0]])
-            forward_lottery_1d_batch(dpol, D2, a_i, a_pi, lot.a_grid, dD)
-            curlyD[:, j] = (PiT @ dD).reshape((n_in,) + ctx.shape)
-        else:
-            dpol = {p: dout[:, k].reshape((n_in,) + ctx.shape) for p, k in zip(blk.policy, p_idx)}
-            curlyD[:, j] = ctx.policy_effect(dpol)
+        dpol = {p: dout[:, k].reshape((n_in,) + ctx.shape) for p, k in zip(blk.policy, p_idx)}
+        curlyD[:, j] = ctx.policy_effect(dpol)
         bw = dout[:, b_idx].reshape((n_in, B) + ctx.shape)
 
 

@@ -351,3 +351,71 @@ def forward_path_1d(D0, a_i, a_pi, Pi, out):
     out[0] = D0
     for t in range(T - 1):
         _lottery_then_markov(out[t], a_i[t], a_pi[t], Pi, tmp, out[t + 1])
+
+
+@njit(cache=True, nogil=True)
+def local_backward_path_1d(coef, col, bw0, Pi, D, a_i, grid, b_idx, p_idx, o_idx, curlyY, curlyD):
+    """Step 1 of the fake-news algorithm for horizons j >= 1, one input, local derivative.
+
+    One exogenous chain and one endogenous axis. With ``dcont_j = Pi @ dbw_{j-1}`` for
+    each backward variable b, the step's derivative is
+    ``dout_j[k, e, m] = sum_{b,c} coef[k, b, c, e, m] dcont_j[b, e, col[c, e, m]]``; then
+    ``curlyY[o, j] = sum D * dout_j[o_idx[o]]``, ``curlyD[j] = Pi^T dΛ(dout_j[p_idx]) D``
+    and ``dbw_j = dout_j[b_idx]``.
+
+    Shapes: coef (K, B, C, E, M); col (C, E, M); bw0 (B, E, M), the backward variables'
+    derivatives at j = 0; Pi (E, E); D, a_i (E, M); grid (M,); b_idx (B,) and
+    o_idx (n_out,) int64; curlyY (n_out, T) and curlyD (T, E, M), written for j >= 1.
+    Releases the GIL, so that several inputs can run in threads.
+    """
+    B, E, M = bw0.shape
+    K, C = coef.shape[0], coef.shape[2]
+    n_out, T = o_idx.shape[0], curlyY.shape[1]
+    bw = bw0.copy()
+    dcont = np.empty((B, E, M))
+    dout = np.empty((K, E, M))
+    dD = np.empty((E, M))
+    for j in range(1, T):
+        for b in range(B):
+            for e in range(E):
+                for m in range(M):
+                    dcont[b, e, m] = 0.0
+                for ep in range(E):
+                    p = Pi[e, ep]
+                    if p != 0.0:
+                        for m in range(M):
+                            dcont[b, e, m] += p * bw[b, ep, m]
+        dout[:] = 0.0
+        for k in range(K):
+            for b in range(B):
+                for c in range(C):
+                    for e in range(E):
+                        for m in range(M):
+                            dout[k, e, m] += coef[k, b, c, e, m] * dcont[b, e, col[c, e, m]]
+        for o in range(n_out):
+            acc = 0.0
+            for e in range(E):
+                for m in range(M):
+                    acc += D[e, m] * dout[o_idx[o], e, m]
+            curlyY[o, j] = acc
+        # the lottery's derivative: mass D*dx/(grid[i+1]-grid[i]) moves from i to i + 1
+        dD[:] = 0.0
+        for e in range(E):
+            for m in range(M):
+                i = a_i[e, m]
+                q = D[e, m] * dout[p_idx, e, m] / (grid[i + 1] - grid[i])
+                dD[e, i] -= q
+                dD[e, i + 1] += q
+        for ep in range(E):
+            for m in range(M):
+                curlyD[j, ep, m] = 0.0
+        for e in range(E):
+            for ep in range(E):
+                p = Pi[e, ep]
+                if p != 0.0:
+                    for m in range(M):
+                        curlyD[j, ep, m] += p * dD[e, m]
+        for b in range(B):
+            for e in range(E):
+                for m in range(M):
+                    bw[b, e, m] = dout[b_idx[b], e, m]
