@@ -10,6 +10,7 @@ from hetdag.backends.krusell_smith import (
     djj_aggregate_risk,
     djj_calibration,
     draw_aggregate_path,
+    estimate_rule,
     rule_path,
     simulate_histogram,
     simulate_histogram_reference,
@@ -181,7 +182,7 @@ def test_small_grid_run_converges(small_solution):
     assert sol.success and sol.nit == sol.iterations == len(sol.history)
     assert sol.max_residual < 1e-6
     assert np.all(sol.r_squared > 0.9999)
-    assert sol.den_haan_max < 1.0 and 0 < sol.den_haan_mean < sol.den_haan_max
+    assert 0 < sol.den_haan_mean < sol.den_haan_max
     assert sol.euler_error_max < -3
     assert sol.policies["a"].shape == (2, 2, 5, SMALL["n_a"])
     np.testing.assert_allclose(sol.mass, 1.0, atol=1e-12)
@@ -201,6 +202,48 @@ def test_den_haan_uses_an_independent_path(small_solution):
     gap = 100 * np.abs(np.log(sol.K_path_den_haan[1:] / sol.K_rule_den_haan[1:]))
     assert sol.den_haan_max == pytest.approx(gap.max())
     assert sol.den_haan_mean == pytest.approx(gap.mean())
+
+
+def test_reported_rule_is_the_one_households_used_and_its_own_ols_fit(small_solution):
+    sol = small_solution
+    np.testing.assert_array_equal(sol.history[-1]["coefficients"], sol.coefficients)
+    # OLS on the returned estimation path reproduces the rule within the outer tolerance
+    ols, r2 = estimate_rule(sol.K_path, sol.z_path, sol.burn_in, sol.coefficients)
+    np.testing.assert_allclose(ols, sol.history[-1]["ols"], rtol=0, atol=1e-12)
+    assert np.max(np.abs(ols - sol.coefficients)) == pytest.approx(sol.max_residual)
+    np.testing.assert_allclose(r2, sol.r_squared)
+    # and the returned policies are the households' answer to exactly that rule
+    pol = solve_household(
+        household, firm, sol.risk, sol.calibration, sol.coefficients, sol.a_grid, sol.K_grid
+    )
+    # (cold vs warm start of the backward iteration: ~1e-8 apart at the top of the grid)
+    np.testing.assert_allclose(pol["a"], sol.policies["a"], rtol=0, atol=1e-6)
+
+
+def _den_haan(coef, K, z):
+    gap = 100 * np.abs(np.log(K[1:] / rule_path(coef, z, K[0])[1:]))
+    return gap.max(), gap.mean()
+
+
+def test_den_haan_is_close_to_the_best_log_linear_rule_on_the_same_path(small_solution):
+    """No log-linear rule does much better on the independent path than the solved one.
+
+    The OLS rule fitted to the Den Haan path itself is a near-best log-linear rule for
+    that path (on the DJJ defaults the rule minimising the mean gap directly does only 7%
+    better). A solved rule with a bias in its level, e.g. from a short or badly started
+    estimation path or from households answering a different rule, misses it by far more.
+    """
+    sol = small_solution
+    K, z = sol.K_path_den_haan, sol.z_path_den_haan
+    best, _ = estimate_rule(K, z, 0, sol.coefficients)
+    best_max, best_mean = _den_haan(best, K, z)
+    assert sol.den_haan_mean < 1.3 * best_mean
+    # achievable on this grid and path: measured 0.22% / 0.059%
+    assert sol.den_haan_max < 0.3 and sol.den_haan_mean < 0.08
+    # the check has power: a level error of 0.05% in the rule's fixed point fails it
+    biased = sol.coefficients.copy()
+    biased[:, 0] += 0.0005 * (1 - biased[:, 1])
+    assert _den_haan(biased, K, z)[1] > 1.3 * best_mean
 
 
 def test_plot_returns_figure(small_solution):
@@ -233,6 +276,22 @@ def test_same_seed_for_den_haan_raises():
         solve_krusell_smith(
             household, firm, djj_aggregate_risk(), djj_calibration(), seed=2, seed_den_haan=2
         )
+
+
+def test_djj_defaults_meet_the_measured_accuracy():
+    """The DJJ defaults (100,000-period estimation path): Den Haan 0.197% / 0.059%.
+
+    With the former 10,000-period path the same statistic was 0.235% / 0.073%: the
+    rule's level was estimated on too short a sample for its slowly moving error.
+    """
+    from hetdag.examples.krusell_smith import solve_aggregate_risk
+
+    sol = solve_aggregate_risk(progress=False)
+    assert sol.K_path.size == 100_000 and sol.K_path_den_haan.size == 10_000
+    assert np.all(sol.r_squared >= 0.9999)
+    assert sol.den_haan_mean < 0.065 and sol.den_haan_max < 0.21
+    assert sol.euler_error_mean < -6
+    assert sol.elapsed < 60
 
 
 # ---------------------------------------------------------- zero aggregate risk

@@ -337,7 +337,13 @@ class KrusellSmithBackend(GlobalBackend):
     n_K : int
     K_range : (float, float)
     T, burn_in : int
-        Length of the estimation simulation and the periods dropped before OLS.
+        Length of the estimation simulation and the periods dropped before OLS. The
+        rule's one-step error has a slow component (the wealth distribution's shape
+        moves over hundreds of quarters): on the DJJ calibration its means over
+        10,000-period blocks have sd 6e-6, and an intercept error ``da`` moves the rule's
+        mean ``log K`` by ``da / (1 - b)``, about 28 ``da``. The default of 100,000
+        periods lowers the average Den Haan mean over independent 10,000-period paths
+        from 0.070% (T = 10,000) to 0.058%; longer samples gain little.
     T_den_haan : int
         Length of the independent Den Haan simulation.
     seed, seed_den_haan : int
@@ -371,7 +377,7 @@ class KrusellSmithBackend(GlobalBackend):
         K_grid: ArrayLike | None = None,
         n_K: int = 6,
         K_range: tuple[float, float] = (0.9, 1.12),
-        T: int = 10_000,
+        T: int = 100_000,
         burn_in: int = 1000,
         T_den_haan: int = 10_000,
         seed: int = 0,
