@@ -29,7 +29,7 @@ from numba import njit
 from ..errors import NonFiniteError
 from ..jacobians._jacobian_dict import JacobianDict
 from ..utils._threads import in_threads
-from ._het_kernels import expectation_lottery_1d_batch, local_backward_path_1d
+from ._het_kernels import expectation_path_1d, local_backward_path_1d
 from ._law_of_motion import _markov_axis, expectation_step_batch, forward_step
 from ._local_backward import build_local_derivative
 
@@ -270,12 +270,17 @@ def step2_expectations(ctx: _Context, outputs: list[str], T: int) -> np.ndarray:
         # the common case without per-call validation: Pi first, then the lottery's transpose
         Pi = ctx.Pis[0]
         n_e, n_a = ctx.shape[0], int(np.prod(ctx.shape[1:]))
-        a_i, a_pi = lot.a_i.reshape(n_e, n_a), lot.a_pi.reshape(n_e, n_a)
-        out = np.empty((n_out, n_e, n_a))
-        for k in range(1, T - 1):
-            X = np.ascontiguousarray(Pi @ E[:, k - 1].reshape(n_out, n_e, n_a))
-            expectation_lottery_1d_batch(X, a_i, a_pi, out)
-            E[:, k] = out.reshape((n_out,) + ctx.shape)
+        a_i = np.ascontiguousarray(lot.a_i.reshape(n_e, n_a))
+        a_pi = np.ascontiguousarray(lot.a_pi.reshape(n_e, n_a))
+        Pi = np.ascontiguousarray(Pi, dtype=float)
+        E3 = E.reshape(n_out, T - 1, n_e, n_a)
+        # one GIL-free kernel call per output, outputs in threads
+        in_threads(
+            [
+                partial(expectation_path_1d, E3[o], Pi, a_i, a_pi, np.empty((n_e, n_a)))
+                for o in range(n_out)
+            ]
+        )
         return E
     for k in range(1, T - 1):
         E[:, k] = expectation_step_batch(E[:, k - 1], ctx.lottery, ctx.Pis)

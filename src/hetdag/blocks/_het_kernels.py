@@ -419,3 +419,106 @@ def local_backward_path_1d(coef, col, bw0, Pi, D, a_i, grid, b_idx, p_idx, o_idx
             for e in range(E):
                 for m in range(M):
                     bw[b, e, m] = dout[b_idx[b], e, m]
+
+
+@njit(cache=True, nogil=True)
+def expectation_path_1d(E, Pi, a_i, a_pi, tmp):
+    """Step 2 of the fake-news algorithm for one output: ``E[k] = Λ^T E[k-1]``.
+
+    ``Λ^T X`` is the expectation one period ahead: ``Pi @ X`` over the exogenous states,
+    then the lottery's expectation. E (T-1, n_e, n_a) with E[0] given; tmp (n_e, n_a)
+    is scratch space. Releases the GIL, so that several outputs can run in threads.
+    """
+    for k in range(1, E.shape[0]):
+        apply_markov_expectation(E[k - 1], Pi, tmp)
+        expectation_lottery_1d(tmp, a_i, a_pi, E[k])
+
+
+@njit(cache=True)
+def forward_step_lottery_1d(D, x, grid, Pi, tmp, out):
+    """One period of the histogram, the lottery built on the fly; returns ``sum(D * x)``.
+
+    ``out = Pi^T Λ(x) D`` exactly as :func:`lottery_1d` then :func:`_lottery_then_markov`
+    (same bracketing, weights and summation order, so bit-identical), without writing
+    the lottery's index and weight arrays: along a transition that saves ~16 bytes per
+    state and period of memory traffic. D, x, tmp (scratch) and out are (n_e, n_a);
+    grid (n_a,); Pi (n_e, n_e). A NaN or inf in ``x`` makes the returned sum non-finite
+    (``0 * inf`` is NaN), so the caller's finiteness check costs nothing extra.
+    """
+    n_e, n_a = D.shape
+    n = grid.shape[0]
+    lo_val = grid[0]
+    hi_val = grid[n - 1]
+    agg = 0.0
+    for r in range(n_e):
+        for k in range(n_a):
+            tmp[r, k] = 0.0
+        j = 0
+        for k in range(n_a):
+            xk = x[r, k]
+            d = D[r, k]
+            agg += d * xk
+            if xk <= lo_val:
+                i = 0
+                pi = 1.0
+            elif xk >= hi_val:
+                i = n - 2
+                pi = 0.0
+            else:
+                # policies increase along the row, so the bracket moves forward; bisect
+                # only when x falls left of it
+                if xk < grid[j]:
+                    j = _bisect_interval(grid, xk)
+                else:
+                    while xk >= grid[j + 1]:
+                        j += 1
+                i = j
+                pi = (grid[j + 1] - xk) / (grid[j + 1] - grid[j])
+            tmp[r, i] += pi * d
+            tmp[r, i + 1] += d - pi * d
+    apply_markov_forward(tmp, Pi, out)
+    return agg
+
+
+@njit(cache=True)
+def markov_expectation_finite(X, Pi, out):
+    """``out = Pi @ X`` for (n_e, m) arrays; returns True iff every entry of X is finite.
+
+    The check rides on the pass over X (``x - x`` is 0 only for finite x, and an integer
+    OR vectorises where a float reduction would not), replacing a separate ``sum``.
+    """
+    n_e, m = X.shape
+    bad = 0
+    for e in range(n_e):
+        for k in range(m):
+            out[e, k] = 0.0
+        for ep in range(n_e):
+            p = Pi[e, ep]
+            if p != 0.0:
+                for k in range(m):
+                    out[e, k] += p * X[ep, k]
+    for e in range(n_e):
+        for k in range(m):
+            v = X[e, k]
+            bad |= v - v != 0.0
+    return bad == 0
+
+
+@njit(cache=True)
+def max_abs_diff(x, y):
+    """``(max|x - y|, max|x|)`` over same-shape C-contiguous arrays; NaN if x or y has NaN/inf."""
+    xf = x.ravel()
+    yf = y.ravel()
+    diff = 0.0
+    big = 0.0
+    bad = 0
+    for k in range(xf.shape[0]):
+        a = xf[k]
+        d = abs(a - yf[k])
+        diff = d if d > diff else diff
+        a = abs(a)
+        big = a if a > big else big
+        bad |= d - d != 0.0
+    if bad:
+        return np.nan, np.nan
+    return diff, big
