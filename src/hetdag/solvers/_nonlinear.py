@@ -6,6 +6,12 @@ steady-state H_U, ``U <- U - H_U^{-1} H(U)``, and improve on it with rank-one
 (good) Broyden updates of the inverse Jacobian, applied as a low-rank correction
 on top of the LU solve. Each step backtracks until ||H|| decreases, and if a Broyden
 direction fails the updates are dropped and the plain H_U direction is tried.
+
+When the model's Jacobian with respect to the shocked inputs is already cached (after
+``solve_jacobian`` or a linear IRF), the iteration starts from the linear solution
+``dU = -H_U^{-1} H_Z dZ`` instead of the steady state: that guess costs a few matrix
+products, and saves the household path evaluation that the first quasi-Newton step
+would spend getting there.
 """
 
 from __future__ import annotations
@@ -55,6 +61,26 @@ class _BroydenInverse:
         self.ws.clear()
 
 
+def _cached_linear_guess(block, ss, unknowns, targets, shocks: Mapping, T: int, lu):
+    """``dU = -H_U^{-1} H_Z dZ`` stacked, if the block has H_Z cached; else None.
+
+    Only reads the Jacobian cache (never computes Jacobians): with a het block inside,
+    computing H_Z costs more than the path evaluation the guess saves.
+    """
+    cache = getattr(block, "_jac_cache", None)
+    if not cache:
+        return None
+    fp = ss.fingerprint()
+    need = set(shocks)
+    for (key_fp, ins, outs, key_T), J in list(cache.items()):
+        if key_fp == fp and key_T == T and need <= set(ins) and set(targets) <= set(outs):
+            dH = J.subset(targets, need).apply(shocks)
+            rhs = np.concatenate([dH[t] for t in targets])
+            x = -lu.solve(rhs)
+            return x if np.all(np.isfinite(x)) else None
+    return None
+
+
 def solve_impulse_nonlinear(
     block,
     ss: Mapping,
@@ -95,10 +121,13 @@ def solve_impulse_nonlinear(
         return H, out, paths, internal
 
     def try_eval(x):
+        nonlocal last
         try:
-            return evaluate(x)[0]
+            res = evaluate(x)
         except NonFiniteError:
             return None
+        last = (x, res)
+        return res[0]
 
     bar = None
     if show_progress(progress):
@@ -106,7 +135,25 @@ def solve_impulse_nonlinear(
 
         bar = tqdm(total=maxit, desc=f"transition {block.name}", leave=False)
     x = np.zeros(nu * T)
-    H = evaluate(x)[0]
+    last = None  # (x, evaluate(x)) of the latest evaluation, reused at the end
+    guess = _cached_linear_guess(
+        block,
+        ss,
+        unknowns,
+        targets,
+        {k: np.asarray(v, dtype=float) for k, v in shocks.items()},
+        T,
+        lu,
+    )
+    if guess is not None:
+        try:
+            last = (guess, evaluate(guess))
+            x = guess
+        except NonFiniteError:  # a large shock: the linear guess leaves the model's domain
+            last = None
+    if last is None:
+        last = (x, evaluate(x))
+    H = last[1][0]
     history = []
     try:
         for _ in range(maxit):
@@ -122,11 +169,12 @@ def solve_impulse_nonlinear(
                 d = -binv.solve(H)
                 step = 1.0
                 for _ in range(12):
-                    Hn = try_eval(x + step * d)
+                    xn = x + step * d
+                    Hn = try_eval(xn)
                     if Hn is not None and np.linalg.norm(Hn) < (1 - 1e-4 * step) * np.linalg.norm(
                         H
                     ):
-                        accepted = (step * d, Hn)
+                        accepted = (xn, step * d, Hn)
                         break
                     step *= 0.5
                 if accepted is not None or not binv.us:
@@ -134,9 +182,9 @@ def solve_impulse_nonlinear(
                 binv.reset()
             if accepted is None:
                 break
-            s, Hn = accepted
+            xn, s, Hn = accepted
             binv.update(s, Hn - H)
-            x, H = x + s, Hn
+            x, H = xn, Hn
     finally:
         if bar is not None:
             bar.close()
@@ -154,7 +202,10 @@ def solve_impulse_nonlinear(
             residual=err,
             residuals=residuals,
         )
-    H, out, paths, ints = evaluate(x, internals or ())
+    if internals or last[0] is not x:
+        H, out, paths, ints = evaluate(x, internals or ())
+    else:  # the converged point was the latest evaluation: reuse it
+        H, out, paths, ints = last[1]
     outputs = list(block.outputs) if outputs is None else list(outputs)
     res = {k: paths[k] - ss[k] for k in paths}
     res.update({o: out[o] - ss[o] for o in outputs if o in out})
