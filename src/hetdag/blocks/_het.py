@@ -265,40 +265,12 @@ class HetBlock(Block):
         Pis = self._markovs(v, "steady state")
         shape = self._state_shape(v, Pis)
         bw = self._initial_backward(v, shape)
-        pol_old = None
-        diff = diff_prev = np.inf
-        for it in range(self.backward_maxit):
-            cont = {b + "_p": self._expect(bw[b], Pis) for b in self.backward}
-            where = f"steady-state backward iteration {it}"
-            # full checks on the first step; afterwards NaN shows up in these sums
-            out = self._step(v, cont, shape, where, check=it == 0)
-            bw = {b: out[b] for b in self.backward}
-            pol = [out[p] for p in self.policy]
-            if not np.isfinite(sum(float(x.sum()) for x in list(bw.values()) + pol)):
-                self._check_outputs(out, shape, where)
-            if pol_old is not None:
-                diff = max(float(np.max(np.abs(x - y))) for x, y in zip(pol, pol_old))
-                # stop on the estimated distance to the fixed point, not the last change:
-                # with contraction rate q it is diff * q / (1 - q)
-                # q needs two observed changes; a warm start must not stop on the first
-                q = min(diff / diff_prev, 0.9999) if diff_prev > 0 else 0.0
-                done = diff_prev < np.inf and diff * q / (1 - q) < self.backward_tol
-                # at roundoff the rate estimate is noise and more steps cannot help
-                noise = 10 * np.finfo(float).eps * max(float(np.max(np.abs(x))) for x in pol)
-                if diff < self.backward_tol and (done or diff < noise):
-                    break
-                diff_prev = diff
-            pol_old = pol
-        else:
-            raise ConvergenceError(
-                f"Block {self.name!r}: backward iteration did not converge in "
-                f"{self.backward_maxit} iterations; max policy change {diff:.3e} "
-                f"(tol {self.backward_tol:g})",
-                block=self.name,
-                iterations=self.backward_maxit,
-                residual=diff,
-            )
+        out, it = self._backward_fixed_point(v, Pis, shape, bw)
+        if self.hetoutputs:  # functions of the converged policies: run them once, here
+            with np.errstate(all="ignore"):
+                out.update(self.hetoutputs.evaluate({**v, **out}))
         out = self._check_outputs(out, shape, f"steady-state backward iteration {it}")
+        bw = {b: out[b] for b in self.backward}
         lottery = self._lottery(out, v)
         warm = self._nearest_warm(values, shape)
         D0 = warm["D"] if warm else None
@@ -310,6 +282,82 @@ class HetBlock(Block):
         internals["D"] = D
         internals["_edge_mass"] = self._edge_mass(D)
         return agg, {self.name: internals}
+
+    def _backward_fixed_point(self, v: dict, Pis: list, shape: tuple, bw: dict) -> tuple:
+        """Iterate the backward step to its steady state; returns (outputs, iterations).
+
+        Stops once the estimated distance to the fixed point, ``diff * q / (1 - q)`` with
+        ``diff`` the largest policy change and ``q`` its observed contraction rate, is
+        below ``backward_tol`` (or ``diff`` is at roundoff). Hetoutputs are not run here.
+        Per iteration the checks ride on two kernels: ``Pi @ Va`` also reports whether
+        the last step's backward variables are finite, and the policy change also gives
+        max|policy| and NaN detection.
+        """
+        fused = len(Pis) == 1
+        P0 = np.ascontiguousarray(Pis[0]) if fused else None
+        n_e = shape[0]
+        f, f_inputs, f_outputs = self.f, self.f_inputs, self.f_outputs
+        pol_old = None
+        out = None
+        diff = diff_prev = np.inf
+        with np.errstate(all="ignore"):  # once, not per iteration
+            for it in range(self.backward_maxit):
+                cont = {}
+                for b in self.backward:
+                    X = bw[b]
+                    if fused:
+                        c = np.empty(X.shape)
+                        ok = K.markov_expectation_finite(X.reshape(n_e, -1), P0, c.reshape(n_e, -1))
+                    else:
+                        c = self._expect(X, Pis)
+                        ok = np.isfinite(float(X.sum()))
+                    if not ok and out is not None:  # the previous step made NaN or inf
+                        self._check_outputs(out, shape, f"steady-state backward iteration {it - 1}")
+                    cont[b + "_p"] = c
+                if it == 0:  # full checks (shapes, dtypes, finiteness) on the first step
+                    out = self._step(v, cont, shape, "steady-state backward iteration 0")
+                    out = {k: out[k] for k in f_outputs}
+                else:
+                    where = f"steady-state backward iteration {it}"
+                    try:
+                        res = f(*[cont[i] if i in cont else v[i] for i in f_inputs])
+                    except ValueError:
+                        self._step(v, cont, shape, where)  # names the block and shapes
+                        raise
+                    res = res if isinstance(res, tuple) else (res,)
+                    if len(res) != len(f_outputs):
+                        self._step(v, cont, shape, where)
+                    out = dict(zip(f_outputs, res))
+                bw = {b: out[b] for b in self.backward}
+                pol = [np.ascontiguousarray(out[p], dtype=float) for p in self.policy]
+                if pol_old is not None:
+                    diff = big = 0.0
+                    for x, y in zip(pol, pol_old):
+                        d, m = K.max_abs_diff(x, y)
+                        diff, big = max(diff, d), max(big, m)
+                    if not np.isfinite(diff):  # NaN or inf in a policy
+                        self._check_outputs(out, shape, f"steady-state backward iteration {it}")
+                    # stop on the estimated distance to the fixed point, not the last change:
+                    # with contraction rate q it is diff * q / (1 - q)
+                    # q needs two observed changes; a warm start must not stop on the first
+                    q = min(diff / diff_prev, 0.9999) if diff_prev > 0 else 0.0
+                    done = diff_prev < np.inf and diff * q / (1 - q) < self.backward_tol
+                    # at roundoff the rate estimate is noise and more steps cannot help
+                    noise = 10 * np.finfo(float).eps * big
+                    if diff < self.backward_tol and (done or diff < noise):
+                        return out, it
+                    diff_prev = diff
+                pol_old = pol
+        # a NaN in the last step's backward variables is a NaN, not a convergence failure
+        self._check_outputs(out, shape, f"steady-state backward iteration {it}")
+        raise ConvergenceError(
+            f"Block {self.name!r}: backward iteration did not converge in "
+            f"{self.backward_maxit} iterations; max policy change {diff:.3e} "
+            f"(tol {self.backward_tol:g})",
+            block=self.name,
+            iterations=self.backward_maxit,
+            residual=diff,
+        )
 
     def _warm_key(self, values: dict) -> tuple:
         return tuple((k, float(values[k])) for k in self.inputs if np.ndim(values[k]) == 0)
