@@ -495,7 +495,7 @@ class HetBlock(Block):
                     else:
                         c = self._expect(X, P)
                         ok = np.isfinite(float(X.sum()))
-                    if not ok:  # a backward variable of period t + 1 is NaN or inf
+                    if not ok and t < T - 1:  # the step of period t + 1 made NaN or inf
                         self._check_outputs(outs[t + 1], shape, f"transition period {t + 1}")
                     cont[b + "_p"] = c
                 vt = vs[t]
