@@ -49,15 +49,16 @@ def _locate(x, xq, j):
 
 @njit(cache=True)
 def _interpolate_y_kernel(x, xq, y, out):
-    """Rows of ``x``, ``y`` (m, n) and ``xq``, ``out`` (m, nq)."""
+    """Rows of ``x`` (m, n) and ``xq``, ``out`` (m, nq); ``y`` (m, n), or (1, n) shared."""
     m, nq = xq.shape
     for r in range(m):
         xr = x[r]
+        yr = y[0] if y.shape[0] == 1 else y[r]
         j = 0
         for k in range(nq):
             j = _locate(xr, xq[r, k], j)
             pi = (xr[j + 1] - xq[r, k]) / (xr[j + 1] - xr[j])
-            out[r, k] = pi * y[r, j] + (1.0 - pi) * y[r, j + 1]
+            out[r, k] = pi * yr[j] + (1.0 - pi) * yr[j + 1]
 
 
 @njit(cache=True)
@@ -142,14 +143,16 @@ def interpolate_y(x: ArrayLike, xq: ArrayLike, y: ArrayLike) -> NDArray[np.float
     >>> interpolate_y([0.0, 1.0], [-1.0, 0.5, 2.0], [1.0, 3.0])
     array([-1.,  2.,  5.])
     """
-    x, xq, y = (np.asarray(v, dtype=np.float64) for v in (x, xq, y))
+    x = np.asarray(x, dtype=np.float64)
+    xq = np.asarray(xq, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
     n = x.shape[-1] if x.ndim else 0
     if x.ndim >= 1 and n >= 2 and x.shape[:-1] == xq.shape[:-1] and y.shape in (x.shape, (n,)):
         # fast path of backward steps: rows of x and xq line up, y is per row or shared
-        # (a shared y is passed as a stride-0 view, not copied)
+        # (a shared y is one row that the kernel reuses, not a broadcast copy)
         x2 = x.reshape(-1, n)
         xq2 = xq.reshape(-1, xq.shape[-1])
-        y2 = y.reshape(-1, n) if y.ndim == x.ndim else np.broadcast_to(y, x2.shape)
+        y2 = y.reshape(-1, n) if y.ndim == x.ndim else y.reshape(1, n)
         out = np.empty(xq2.shape)
         _interpolate_y_kernel(x2, xq2, y2, out)
         return out.reshape(xq.shape)
