@@ -14,7 +14,9 @@ The backward step receives continuation values already in expectation:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -26,6 +28,21 @@ from ._block import Block
 from ._het_chain import FunctionChain
 from ._law_of_motion import Lottery, _markov_axis, forward_step, stationary_distribution
 from ._parsing import read_inputs, read_outputs
+
+# A tolerance that a root finder may grant while it is still far from the root (see
+# solvers/_steady_state.py): household solves then stop at max(backward_tol, this)
+# and the distribution's tolerance is loosened by the same factor. 0: the block's own.
+_LOOSE_TOL: ContextVar[float] = ContextVar("hetdag_loose_tol", default=0.0)
+
+
+@contextmanager
+def loose_tolerance(tol: float) -> Iterator[None]:
+    """Within the block, let steady-state household solves stop at ``tol`` (if looser)."""
+    token = _LOOSE_TOL.set(float(tol))
+    try:
+        yield
+    finally:
+        _LOOSE_TOL.reset(token)
 
 
 def _as_list(x) -> list[str]:
@@ -265,7 +282,8 @@ class HetBlock(Block):
         Pis = self._markovs(v, "steady state")
         shape = self._state_shape(v, Pis)
         bw = self._initial_backward(v, shape)
-        out, it = self._backward_fixed_point(v, Pis, shape, bw)
+        loosen = max(1.0, _LOOSE_TOL.get() / self.backward_tol)
+        out, it = self._backward_fixed_point(v, Pis, shape, bw, self.backward_tol * loosen)
         if self.hetoutputs:  # functions of the converged policies: run them once, here
             with np.errstate(all="ignore"):
                 out.update(self.hetoutputs.evaluate({**v, **out}))
@@ -274,7 +292,9 @@ class HetBlock(Block):
         lottery = self._lottery(out, v)
         warm = self._nearest_warm(values, shape)
         D0 = warm["D"] if warm else None
-        D = stationary_distribution(lottery, Pis, D0=D0, tol=self.forward_tol, block=self.name)
+        D = stationary_distribution(
+            lottery, Pis, D0=D0, tol=self.forward_tol * loosen, block=self.name
+        )
         self._store_warm(values, {"D": D, **bw})
         agg = {o.upper(): float(np.vdot(D, out[o])) for o in self.individual}
         internals = {k: x for k, x in v.items() if k not in values or isinstance(x, np.ndarray)}
@@ -283,12 +303,14 @@ class HetBlock(Block):
         internals["_edge_mass"] = self._edge_mass(D)
         return agg, {self.name: internals}
 
-    def _backward_fixed_point(self, v: dict, Pis: list, shape: tuple, bw: dict) -> tuple:
+    def _backward_fixed_point(
+        self, v: dict, Pis: list, shape: tuple, bw: dict, tol: float
+    ) -> tuple:
         """Iterate the backward step to its steady state; returns (outputs, iterations).
 
         Stops once the estimated distance to the fixed point, ``diff * q / (1 - q)`` with
         ``diff`` the largest policy change and ``q`` its observed contraction rate, is
-        below ``backward_tol`` (or ``diff`` is at roundoff). Hetoutputs are not run here.
+        below ``tol`` (or ``diff`` is at roundoff). Hetoutputs are not run here.
         Per iteration the checks ride on two kernels: ``Pi @ Va`` also reports whether
         the last step's backward variables are finite, and the policy change also gives
         max|policy| and NaN detection.
@@ -341,10 +363,10 @@ class HetBlock(Block):
                     # with contraction rate q it is diff * q / (1 - q)
                     # q needs two observed changes; a warm start must not stop on the first
                     q = min(diff / diff_prev, 0.9999) if diff_prev > 0 else 0.0
-                    done = diff_prev < np.inf and diff * q / (1 - q) < self.backward_tol
+                    done = diff_prev < np.inf and diff * q / (1 - q) < tol
                     # at roundoff the rate estimate is noise and more steps cannot help
                     noise = 10 * np.finfo(float).eps * big
-                    if diff < self.backward_tol and (done or diff < noise):
+                    if diff < tol and (done or diff < noise):
                         return out, it
                     diff_prev = diff
                 pol_old = pol
@@ -353,7 +375,7 @@ class HetBlock(Block):
         raise ConvergenceError(
             f"Block {self.name!r}: backward iteration did not converge in "
             f"{self.backward_maxit} iterations; max policy change {diff:.3e} "
-            f"(tol {self.backward_tol:g})",
+            f"(tol {tol:g})",
             block=self.name,
             iterations=self.backward_maxit,
             residual=diff,

@@ -13,10 +13,17 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..blocks._het import warn_grid_edges
+from ..blocks._het import loose_tolerance, warn_grid_edges
 from ..errors import ConvergenceError, ModelSpecError, format_residuals
 from ..results import SteadyState
 from ._newton import newton_solve
+
+# inexact evaluations while bracketing: household tolerance <= LOOSE_FRACTION * the best
+# |residual| so far, and never looser than LOOSE_MAX
+LOOSE_FRACTION = 1e-3
+LOOSE_MAX = 1e-4
+# Brent stops at an exact residual below STOP_FRACTION * tol
+STOP_FRACTION = 1e-2
 
 
 def parse_targets(targets, block) -> dict[str, float | str]:
@@ -117,24 +124,7 @@ def solve_steady_state(
                     f"Model {where!r}: solver='brentq' needs one unknown with a (lo, hi) bracket"
                 )
             lo, hi = bracket
-            flo, fhi = f(lo)[0], f(hi)[0]
-            if np.sign(flo) == np.sign(fhi):
-                raise ConvergenceError(
-                    f"Model {where!r}: bracket {bracket} for {names[0]!r} does not bracket a "
-                    f"root of {list(targets)[0]!r} (residuals {flo:.3e} and {fhi:.3e})",
-                    block=where,
-                    variable=names[0],
-                    residuals={list(targets)[0]: float(min(abs(flo), abs(fhi)))},
-                )
-            from scipy import optimize  # lazily: Newton models never need it
-
-            x = np.array(
-                [
-                    optimize.brentq(
-                        lambda v: f(v)[0], lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps
-                    )
-                ]
-            )
+            x = _brent(f, best, lo, hi, where, names[0], list(targets)[0], tol)
         elif solver in ("newton", "broyden"):
             x = newton_solve(f, guess, tol=tol, maxit=maxit, broyden=solver == "broyden")
         else:
@@ -177,6 +167,53 @@ def solve_steady_state(
     if _within is None:
         warn_grid_edges(ints, stacklevel=3)
     return SteadyState(values, ints)
+
+
+def _brent(f, best: dict, lo: float, hi: float, where, unknown, target, tol) -> np.ndarray:
+    """Brent's method on ``f`` over ``[lo, hi]``, with inexact evaluations far from the root.
+
+    Brent needs only the sign and rough size of residuals away from the root, so
+    household solves stop at ``LOOSE_FRACTION`` times the best |residual| so far (at
+    most ``LOOSE_MAX``); near the root that falls below the blocks' own tolerances and
+    the evaluations are exact. Should the loose solves mislead it (the exact residual
+    at its answer misses ``tol``, or the bracket's signs look equal), it reruns exactly.
+    """
+    from scipy import optimize  # lazily: Newton models never need it
+
+    class _Root(Exception):
+        pass
+
+    for loose_max in (LOOSE_MAX, 0.0):
+
+        def g(v: float, loose_max: float = loose_max) -> float:
+            err = best.get("err", np.inf)
+            loose = 0.0 if err < tol else min(loose_max, LOOSE_FRACTION * err)
+            with loose_tolerance(loose):
+                r = f(v)[0]
+            # an exact residual far below tol: more digits of the unknown are noise, and
+            # Brent would bisect on that noise down to xtol
+            if loose == 0.0 and abs(r) < STOP_FRACTION * tol:
+                raise _Root(v)
+            return r
+
+        flo, fhi = g(lo), g(hi)
+        if np.sign(flo) == np.sign(fhi):
+            if loose_max > 0:
+                continue
+            raise ConvergenceError(
+                f"Model {where!r}: bracket {(lo, hi)} for {unknown!r} does not bracket a "
+                f"root of {target!r} (residuals {flo:.3e} and {fhi:.3e})",
+                block=where,
+                variable=unknown,
+                residuals={target: float(min(abs(flo), abs(fhi)))},
+            )
+        try:
+            x = optimize.brentq(g, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps)
+        except _Root as root:
+            x = root.args[0]
+        if loose_max == 0 or abs(f(x)[0]) < tol:  # the exact residual decides
+            return np.array([x])
+    return np.array([x])
 
 
 def _initial(spec, calibrated) -> float:
