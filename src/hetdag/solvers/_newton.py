@@ -24,38 +24,36 @@ def newton_solve(
 ) -> np.ndarray:
     """Solve f(x) = 0. Backtracks until ||f|| decreases; Broyden updates J if asked.
 
-    Raises ConvergenceError with the final residual when ``maxit`` is exhausted.
+    With ``broyden``, J is a finite-difference Jacobian at ``x0`` updated by Broyden's
+    rank-one rule; when a line search fails on it, J is recomputed by finite differences
+    at the current point and the step retried (Newton's method is that refresh every
+    iteration). Raises ConvergenceError with the final residual when ``maxit`` is
+    exhausted or a line search fails on a fresh Jacobian.
     """
     x = np.asarray(x0, dtype=float).copy()
     fx = f(x)
     J = fd_jacobian(f, x, fx)
+    fresh = True  # J is a finite-difference Jacobian at x
     for it in range(maxit):
         err = np.max(np.abs(fx))
         if err < tol:
             return _polish(f, x, fx, J)
-        try:
-            dx = -np.linalg.solve(J, fx)
-        except np.linalg.LinAlgError:
-            dx = -np.linalg.lstsq(J, fx, rcond=None)[0]
-        step = 1.0
-        for _ in range(30):
-            try:
-                fnew = f(x + step * dx)
-            except (FloatingPointError, ValueError):
-                fnew = np.full_like(fx, np.nan)
-            if np.all(np.isfinite(fnew)) and np.max(np.abs(fnew)) < (1 - 1e-4 * step) * err:
-                break
-            step *= 0.5
-        else:
+        step, fnew = _line_search(f, x, fx, J, err)
+        if step is None and not fresh:
+            # a stale Broyden Jacobian can point uphill: refresh it and try again
+            J = fd_jacobian(f, x, fx)
+            step, fnew = _line_search(f, x, fx, J, err)
+        if step is None:
             raise ConvergenceError(
                 f"Newton line search failed at iteration {it}; max residual {err:.3e}",
                 iterations=it,
                 residual=float(err),
             )
-        xnew = x + step * dx
+        xnew = x + step
         if broyden:
             s, y = xnew - x, fnew - fx
             J = J + np.outer(y - J @ s, s) / (s @ s)
+            fresh = False
         else:
             J = fd_jacobian(f, xnew, fnew)
         x, fx = xnew, fnew
@@ -67,6 +65,24 @@ def newton_solve(
         iterations=maxit,
         residual=float(err),
     )
+
+
+def _line_search(f: Callable, x, fx, J, err) -> tuple:
+    """Backtrack along the Newton direction of J until max|f| falls; (step, f) or (None, None)."""
+    try:
+        dx = -np.linalg.solve(J, fx)
+    except np.linalg.LinAlgError:
+        dx = -np.linalg.lstsq(J, fx, rcond=None)[0]
+    t = 1.0
+    for _ in range(30):
+        try:
+            fnew = f(x + t * dx)
+        except (FloatingPointError, ValueError):
+            fnew = np.full_like(fx, np.nan)
+        if np.all(np.isfinite(fnew)) and np.max(np.abs(fnew)) < (1 - 1e-4 * t) * err:
+            return t * dx, fnew
+        t *= 0.5
+    return None, None
 
 
 def _polish(f: Callable, x: np.ndarray, fx: np.ndarray, J: np.ndarray) -> np.ndarray:

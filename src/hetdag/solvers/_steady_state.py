@@ -3,8 +3,10 @@
 Targets may be given as ``{name: number}`` (output equals the number), as
 ``{name: "other"}`` (output equals another variable), or as a list of names
 (each output equals zero). One bracketed unknown uses Brent's method; several use
-Newton's method with a finite-difference Jacobian and backtracking (``solver="newton"``),
-Broyden's method (``"broyden"``), or any ``scipy.optimize.root`` method (``"hybr"``, ``"lm"``).
+Broyden's method by default (``"broyden"``: a finite-difference Jacobian at the guess,
+rank-one updates, refreshed by finite differences when a line search fails), Newton's
+method with a finite-difference Jacobian every iteration (``solver="newton"``), or any
+``scipy.optimize.root`` method (``"hybr"``, ``"lm"``). Both backtrack.
 """
 
 from __future__ import annotations
@@ -116,7 +118,9 @@ def solve_steady_state(
     guess = np.array([_initial(unknowns[u], calib.get(u)) for u in names])
     bracket = unknowns[names[0]]
     if solver is None:
-        solver = "brentq" if len(names) == 1 and isinstance(bracket, tuple) else "newton"
+        # Broyden: one finite-difference Jacobian instead of one per iteration (HANK's
+        # calibration: 9 household solves instead of 17)
+        solver = "brentq" if len(names) == 1 and isinstance(bracket, tuple) else "broyden"
     try:
         if solver == "brentq":
             if len(names) != 1 or not isinstance(bracket, tuple):
