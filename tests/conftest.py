@@ -1,4 +1,4 @@
-"""Shared pytest configuration: ``--runslow`` enables tests marked ``slow``."""
+"""Shared pytest configuration: ``--runslow`` enables tests marked ``slow``; shared fixtures."""
 
 import pytest
 
@@ -18,3 +18,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip_slow)
+
+
+@pytest.fixture
+def count_steps():
+    """``count_steps(block)`` wraps a het block's backward step; returns {"n": calls}."""
+
+    def wrap(block) -> dict:
+        calls = {"n": 0}
+        f = block.f
+
+        def counted(*args):
+            calls["n"] += 1
+            return f(*args)
+
+        block.f = counted
+        return calls
+
+    return wrap

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import hetdag.blocks._het as het_module
-from hetdag import HetBlock, create_model, het, simple
+from hetdag import create_model, het, simple
 from hetdag.errors import ConvergenceError, GridBoundaryWarning, ModelSpecError, NonFiniteError
 from hetdag.examples import krusell_smith
 from hetdag.examples._household import household, household_init
@@ -93,20 +93,7 @@ def test_steady_state_is_a_fixed_point(ks_ex):
 # ------------------------------------------------------------------------- warm starts
 
 
-def count_steps(block: HetBlock) -> dict:
-    """Count calls of the block's backward step by wrapping it."""
-    calls = {"n": 0}
-    f = block.f
-
-    def counted(*args):
-        calls["n"] += 1
-        return f(*args)
-
-    block.f = counted
-    return calls
-
-
-def test_warm_start_block_steady_state():
+def test_warm_start_block_steady_state(count_steps):
     hh = fresh_household()
     calls = count_steps(hh)
     calib = raw_calibration()
@@ -123,7 +110,7 @@ def test_warm_start_block_steady_state():
     assert nearby < cold
 
 
-def test_warm_start_model_steady_state():
+def test_warm_start_model_steady_state(count_steps):
     import time
 
     model = krusell_smith.build_model()

@@ -14,22 +14,10 @@ from hetdag.blocks._het import _LOOSE_TOL
 from hetdag.examples import krusell_smith
 
 
-def _count_backward_steps(hh) -> dict:
-    calls = {"n": 0}
-    f = hh.f
-
-    def counted(*args):
-        calls["n"] += 1
-        return f(*args)
-
-    hh.f = counted
-    return calls
-
-
-def test_inexact_brent_matches_exact_calibration_with_fewer_steps(monkeypatch):
+def test_inexact_brent_matches_exact_calibration_with_fewer_steps(monkeypatch, count_steps):
     model = krusell_smith.build_model()
     hh = model["household"]
-    calls = _count_backward_steps(hh)
+    calls = count_steps(hh)
     inexact = krusell_smith.steady_state(model, 3, 60, progress=False)
     n_inexact = calls["n"]
     hh._warm.clear()

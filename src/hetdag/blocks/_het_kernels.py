@@ -41,6 +41,27 @@ def _bisect_interval(grid, x):
 
 
 @njit(cache=True)
+def _lottery_point(grid, xk, j):
+    """``(i, pi, j)``: the bracket ``i`` and weight ``pi`` of choice ``xk`` on ``grid``
+    (clipped at the ends), and the moved pointer ``j`` for the row's next choice.
+
+    Policies increase along a row, so the bracket moves forward from ``j``; bisection
+    only when ``xk`` falls left of it, so any order is still correct.
+    """
+    n = grid.shape[0]
+    if xk <= grid[0]:
+        return 0, 1.0, j
+    if xk >= grid[n - 1]:
+        return n - 2, 0.0, j
+    if xk < grid[j]:
+        j = _bisect_interval(grid, xk)
+    else:
+        while xk >= grid[j + 1]:
+            j += 1
+    return j, (grid[j + 1] - xk) / (grid[j + 1] - grid[j]), j
+
+
+@njit(cache=True)
 def lottery_1d(x, grid, a_i, a_pi):
     """Discretise choices ``x`` onto ``grid`` as a two-point lottery (clipped at the ends).
 
@@ -63,27 +84,12 @@ def lottery_1d(x, grid, a_i, a_pi):
     bisection instead, so any ``x`` is handled correctly.
     """
     n_rows, n_a = x.shape
-    n = grid.shape[0]
-    lo_val = grid[0]
-    hi_val = grid[n - 1]
     for r in range(n_rows):
         j = 0
         for k in range(n_a):
-            xk = x[r, k]
-            if xk <= lo_val:
-                a_i[r, k] = 0
-                a_pi[r, k] = 1.0
-            elif xk >= hi_val:
-                a_i[r, k] = n - 2
-                a_pi[r, k] = 0.0
-            else:
-                if xk < grid[j]:
-                    j = _bisect_interval(grid, xk)
-                else:
-                    while xk >= grid[j + 1]:
-                        j += 1
-                a_i[r, k] = j
-                a_pi[r, k] = (grid[j + 1] - xk) / (grid[j + 1] - grid[j])
+            i, pi, j = _lottery_point(grid, x[r, k], j)
+            a_i[r, k] = i
+            a_pi[r, k] = pi
 
 
 @njit(cache=True)
@@ -446,9 +452,6 @@ def forward_step_lottery_1d(D, x, grid, Pi, tmp, out):
     (``0 * inf`` is NaN), so the caller's finiteness check costs nothing extra.
     """
     n_e, n_a = D.shape
-    n = grid.shape[0]
-    lo_val = grid[0]
-    hi_val = grid[n - 1]
     agg = 0.0
     for r in range(n_e):
         for k in range(n_a):
@@ -458,22 +461,7 @@ def forward_step_lottery_1d(D, x, grid, Pi, tmp, out):
             xk = x[r, k]
             d = D[r, k]
             agg += d * xk
-            if xk <= lo_val:
-                i = 0
-                pi = 1.0
-            elif xk >= hi_val:
-                i = n - 2
-                pi = 0.0
-            else:
-                # policies increase along the row, so the bracket moves forward; bisect
-                # only when x falls left of it
-                if xk < grid[j]:
-                    j = _bisect_interval(grid, xk)
-                else:
-                    while xk >= grid[j + 1]:
-                        j += 1
-                i = j
-                pi = (grid[j + 1] - xk) / (grid[j + 1] - grid[j])
+            i, pi, j = _lottery_point(grid, xk, j)
             tmp[r, i] += pi * d
             tmp[r, i + 1] += d - pi * d
     apply_markov_forward(tmp, Pi, out)
