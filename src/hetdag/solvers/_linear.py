@@ -138,6 +138,11 @@ def solve_jacobian(
         u: {z: G_blocks[a, :, b, :] for b, z in enumerate(inputs)} for a, u in enumerate(unknowns)
     }
     outputs = [o for o in (block.outputs if outputs is None else _names(outputs)) if o not in G]
+    # targets hold along G by construction (H_Z + H_U G_U = 0): exact zeros, not the
+    # roundoff of a product that costs as much as any other output's
+    for o in [o for o in outputs if o in targets]:
+        G[o] = {z: np.zeros((T, T)) for z in inputs}
+    outputs = [o for o in outputs if o not in targets]
     # outputs with a dense dependence on the unknowns: one stacked product with G_U
     dense = [o for o in outputs if any(isinstance(J.get_entry(o, u), np.ndarray) for u in unknowns)]
     via_u = J.stack(dense, unknowns) @ G_U if dense else np.zeros((0, nz * T))
