@@ -475,16 +475,9 @@ def markov_expectation_finite(X, Pi, out):
     The check rides on the pass over X (``x - x`` is 0 only for finite x, and an integer
     OR vectorises where a float reduction would not), replacing a separate ``sum``.
     """
+    apply_markov_expectation(X, Pi, out)
     n_e, m = X.shape
     bad = 0
-    for e in range(n_e):
-        for k in range(m):
-            out[e, k] = 0.0
-        for ep in range(n_e):
-            p = Pi[e, ep]
-            if p != 0.0:
-                for k in range(m):
-                    out[e, k] += p * X[ep, k]
     for e in range(n_e):
         for k in range(m):
             v = X[e, k]
