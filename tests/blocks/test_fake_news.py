@@ -266,7 +266,7 @@ def _timed(f):
     return out, time.perf_counter() - t
 
 
-def test_jacobian_cache_hits_and_misses(ks_ex):
+def test_jacobian_cache_hits_and_misses(ks_ex, count_steps):
     hh = krusell_smith.build_household()  # fresh block: empty cache
     ss = ks_ex.ss
     J1, t1 = _timed(lambda: hh.jacobian(ss, ["r", "w"], T=100))
@@ -281,14 +281,17 @@ def test_jacobian_cache_hits_and_misses(ks_ex):
     assert np.asarray(J_T["A"]["r"]).shape == (50, 50)
     assert np.allclose(np.asarray(J_T["A"]["r"]), np.asarray(J1["A"]["r"])[:50, :50], atol=1e-12)
 
-    # inputs miss
+    # a subset of the inputs or outputs is served from the cached Jacobian: no steps run
+    calls = count_steps(hh)
     J_in = hh.jacobian(ss, ["w"], T=100)
     assert J_in is not J1 and J_in.inputs == ["w"]
-    assert np.allclose(np.asarray(J_in["C"]["w"]), np.asarray(J1["C"]["w"]), atol=1e-12)
-
-    # outputs miss
+    assert np.array_equal(np.asarray(J_in["C"]["w"]), np.asarray(J1["C"]["w"]))
     J_out = hh.jacobian(ss, ["r", "w"], outputs=["A"], T=100)
     assert J_out is not J1 and J_out.outputs == ["A"]
+    assert calls["n"] == 0
+    # a superset of the inputs misses (and computes)
+    J_more = hh.jacobian(ss, ["r", "w", "beta"], T=100)
+    assert calls["n"] > 0 and J_more.inputs == ["r", "w", "beta"]
     assert hh.jacobian(ss, ["r", "w"], T=100) is J1  # the original entry is still there
 
     # steady-state miss: another beta gives another steady state and other values

@@ -83,7 +83,9 @@ class Block:
     ) -> JacobianDict:
         """Jacobian ``J[o][i][t, s] = d o_t / d i_s`` at the steady state.
 
-        Results are cached on (steady state, inputs, outputs, T).
+        Results are cached on (steady state, inputs, outputs, T); a request for a subset
+        of the inputs and outputs of a cached Jacobian is served from it (each entry
+        J[o][i] does not depend on which other inputs were asked for).
         """
         T = check_T(T, self.name)
         inputs = [inputs] if isinstance(inputs, str) else list(inputs)
@@ -104,6 +106,9 @@ class Block:
         hit = self._jac_cache.get(key)
         if hit is not None:
             return hit
+        for (fp, ins, outs, T_), J in self._jac_cache.items():
+            if fp == key[0] and T_ == T and set(inputs) <= set(ins) and set(outputs) <= set(outs):
+                return J.subset(outputs, inputs)
         J = self._jacobian(ss, inputs, T).subset(outputs)
         if len(self._jac_cache) > 32:
             self._jac_cache.clear()
