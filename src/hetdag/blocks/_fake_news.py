@@ -268,11 +268,10 @@ def step2_expectations(ctx: _Context, outputs: list[str], T: int) -> np.ndarray:
     lot = ctx.lottery
     if len(ctx.Pis) == 1 and lot.ndim_endo == 1:
         # the common case without per-call validation: Pi first, then the lottery's transpose
-        Pi = ctx.Pis[0]
+        Pi = np.ascontiguousarray(ctx.Pis[0], dtype=float)
         n_e, n_a = ctx.shape[0], int(np.prod(ctx.shape[1:]))
         a_i = np.ascontiguousarray(lot.a_i.reshape(n_e, n_a))
         a_pi = np.ascontiguousarray(lot.a_pi.reshape(n_e, n_a))
-        Pi = np.ascontiguousarray(Pi, dtype=float)
         E3 = E.reshape(n_out, T - 1, n_e, n_a)
         # one GIL-free kernel call per output, outputs in threads
         in_threads(

@@ -477,12 +477,7 @@ class HetBlock(Block):
         ss_v = {**base, **{k: ints[k] for k in self.hetinputs.outputs}}
         if not paths:
             return [ss_v] * T, set()
-        moved = set(paths)
-        plan = []
-        for f, ins, outs in self.hetinputs.specs if self.hetinputs else ():
-            if moved.intersection(ins):
-                plan.append((f, ins, outs))
-                moved.update(outs)
+        plan = self.hetinputs.moving(paths) if self.hetinputs else []
         vs = []
         for t in range(T):
             vt = dict(ss_v)

@@ -80,30 +80,17 @@ class FunctionChain:
             out.update(new)
         return out
 
-    def evaluate_moved(self, values: dict, moved, steady: dict) -> dict:
-        """Like :meth:`evaluate`, but functions none of whose inputs (transitively)
-        depend on ``moved`` return their outputs from ``steady`` instead of running."""
-        moved = set(moved)
-        values = dict(values)
-        out = {}
-        for f, ins, outs in self.specs:
-            if moved.intersection(ins):
-                res = f(*[values[i] for i in ins])
-                res = res if isinstance(res, tuple) else (res,)
-                new = dict(zip(outs, res))
-                moved.update(outs)
-            else:
-                new = {o: steady[o] for o in outs}
-            values.update(new)
-            out.update(new)
-        return out
+    def moving(self, names) -> list[tuple]:
+        """The (function, inputs, outputs) specs that (transitively) read any of ``names``,
+        in evaluation order: what must run again when ``names`` move."""
+        moved = set(names)
+        plan = []
+        for spec in self.specs:
+            if moved.intersection(spec[1]):
+                plan.append(spec)
+                moved.update(spec[2])
+        return plan
 
     def depends_on(self, names) -> set[str]:
         """Outputs of the chain that (transitively) depend on any of ``names``."""
-        moved = set(names)
-        hit: set[str] = set()
-        for _, ins, outs in self.specs:
-            if moved.intersection(ins):
-                moved.update(outs)
-                hit.update(outs)
-        return hit
+        return {o for _, _, outs in self.moving(names) for o in outs}

@@ -345,20 +345,6 @@ def forward_iterate_1d(D, a_i, a_pi, Pi, tol, maxit, check_every, out):
     return res, maxit
 
 
-@njit(cache=True)
-def forward_path_1d(D0, a_i, a_pi, Pi, out):
-    """Histograms along a path: out[0] = D0, out[t+1] = Pi^T lottery_t(out[t]).
-
-    a_i, a_pi are (T, n_e, n_a) lotteries of the policies at each t; out is
-    (T, n_e, n_a) and receives D_0..D_{T-1}.
-    """
-    T, n_e, n_a = a_i.shape
-    tmp = np.empty((n_e, n_a))
-    out[0] = D0
-    for t in range(T - 1):
-        _lottery_then_markov(out[t], a_i[t], a_pi[t], Pi, tmp, out[t + 1])
-
-
 @njit(cache=True, nogil=True)
 def local_backward_path_1d(coef, col, bw0, Pi, D, a_i, grid, b_idx, p_idx, o_idx, curlyY, curlyD):
     """Step 1 of the fake-news algorithm for horizons j >= 1, one input, local derivative.
