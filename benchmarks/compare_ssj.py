@@ -476,19 +476,6 @@ def agree(res, case: Case, key: str, quantity: str, value, tol: float) -> None:
     )
 
 
-def clear_hetdag_caches(model) -> None:
-    """Forget every Jacobian (and H_U) hetdag has cached on the model and its blocks."""
-    stack = [model]
-    while stack:
-        b = stack.pop()
-        b.__dict__.get("_jac_cache", {}).clear()
-        b.__dict__.pop("_hu_cache", None)
-        stack.extend(getattr(b, "blocks", []))
-        inner = getattr(b, "block", None)
-        if inner is not None:
-            stack.append(inner)
-
-
 # ------------------------------------------------------------------------ measurements
 @dataclass
 class Results:
@@ -609,7 +596,7 @@ def g_timing(case: Case, cfg: Config, res: Results):
     args = (case.unknowns, case.targets, case.exogenous)
 
     def clear():
-        clear_hetdag_caches(case.hd_model)
+        case.hd_model.clear_caches()
 
     from hetdag.errors import IndeterminacyError
 
@@ -693,7 +680,7 @@ def irf_timing(case: Case, cfg: Config, res: Results, J_ssj) -> None:
 
     n = cfg.runs_slow
     t_first, _, t_ssj_def, _ = best_of_pair(
-        run_hd, run_ssj_default, n, setup=lambda: clear_hetdag_caches(case.hd_model)
+        run_hd, run_ssj_default, n, setup=case.hd_model.clear_caches
     )
     t_rep, _, t_ssj_def2, _ = best_of_pair(run_hd, run_ssj_default, n)
     t_ssj_def = min(t_ssj_def, t_ssj_def2)

@@ -8,15 +8,6 @@ import numpy as np
 from hetdag.examples import krusell_smith
 
 
-def _clear(block) -> None:
-    stack = [block]
-    while stack:
-        b = stack.pop()
-        b.__dict__.get("_jac_cache", {}).clear()
-        b.__dict__.pop("_hu_cache", None)
-        stack.extend(getattr(b, "blocks", []))
-
-
 def test_linear_start_gives_the_same_transition_with_fewer_paths():
     ex = krusell_smith.example(3, 60)
     model, ss, T = ex.model, ex.ss, 120
@@ -30,7 +21,7 @@ def test_linear_start_gives_the_same_transition_with_fewer_paths():
         return path(*args, **kw)
 
     hh._path = counted
-    _clear(model)
+    model.clear_caches()
     cold = model.solve_impulse_nonlinear(ss, ex.unknowns, ex.targets, shock, tol=1e-10)
     n_cold = calls["n"]
     # G w.r.t. Z is now cached, so the solver may start from the linear solution

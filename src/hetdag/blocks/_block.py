@@ -115,6 +115,16 @@ class Block:
         self._jac_cache[key] = J
         return J
 
+    def clear_caches(self) -> None:
+        """Forget the cached Jacobians and factored H_U, here and in every nested block."""
+        self.__dict__.get("_jac_cache", {}).clear()
+        self.__dict__.pop("_hu_cache", None)
+        nested = list(getattr(self, "blocks", []))
+        if isinstance(getattr(self, "block", None), Block):
+            nested.append(self.block)
+        for b in nested:
+            b.clear_caches()
+
     def impulse_nonlinear_partial(
         self, ss: Mapping, shocks: Mapping, internals: Iterable[str] | None = None
     ) -> ImpulseDict:
