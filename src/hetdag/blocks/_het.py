@@ -19,9 +19,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import ConvergenceError, GridBoundaryWarning, ModelSpecError, NonFiniteError
 from ..jacobians._jacobian_dict import JacobianDict
+from ..utils.extrapolate import IterateExtrapolator
 from ..utils.grids import markov_check
 from . import _het_kernels as K
 from ._block import Block
@@ -71,8 +73,10 @@ class HetBlock(Block):
         forward_tol: float = 1e-12,
         jacobian_scheme: str = "forward",
         jacobian_h: float | None = None,
+        backward_extrapolate: bool = True,
     ):
         super().__init__()
+        self.backward_extrapolate = bool(backward_extrapolate)
         self.jacobian_scheme = jacobian_scheme
         self.jacobian_h = jacobian_h
         self.f = f
@@ -154,6 +158,7 @@ class HetBlock(Block):
             forward_tol=self.forward_tol,
             jacobian_scheme=self.jacobian_scheme,
             jacobian_h=self.jacobian_h,
+            backward_extrapolate=self.backward_extrapolate,
         )
         kw.update(changes)
         return HetBlock(**kw)
@@ -314,17 +319,34 @@ class HetBlock(Block):
         Per iteration the checks ride on two kernels: ``Pi @ Va`` also reports whether
         the last step's backward variables are finite, and the policy change also gives
         max|policy| and NaN detection.
+
+        With ``backward_extrapolate`` the backward variables jump, every 25 steps from
+        step 40, to the reduced-rank extrapolation of their last 12 iterates
+        (:mod:`hetdag.utils.extrapolate`), so the slowest modes (contraction 0.954
+        against <= 0.93 for the rest on the Krusell-Smith household) are removed instead
+        of waited out. A jump is undone (and jumps stop) when the step after it makes
+        NaN, moves the policy over 10x the estimated distance left, or the next change
+        exceeds 10x the one before the jump. After a jump the stopping rule judges the
+        distance left by the largest contraction rate seen in plain steps, since what
+        the jump left of the slow modes decays at that rate.
         """
         fused = len(Pis) == 1
         P0 = np.ascontiguousarray(Pis[0]) if fused else None
         n_e = shape[0]
         f, f_inputs, f_outputs = self.f, self.f_inputs, self.f_outputs
+        extrap = IterateExtrapolator() if self.backward_extrapolate else None
+        # while a jump is checked: [backward variables before it, the plain change before
+        # it, its estimated distance to the fixed point, stage 1 or 2]
+        pending = None
+        q = q_hi = 0.0
+        jumped = False
         pol_old = None
         out = None
         diff = diff_prev = np.inf
         with np.errstate(all="ignore"):  # once, not per iteration
             for it in range(self.backward_maxit):
                 cont = {}
+                finite = True
                 for b in self.backward:
                     X = bw[b]
                     if fused:
@@ -333,9 +355,15 @@ class HetBlock(Block):
                     else:
                         c = self._expect(X, Pis)
                         ok = np.isfinite(float(X.sum()))
-                    if not ok and out is not None:  # the previous step made NaN or inf
+                    if not ok and out is not None and pending is None:
+                        # the previous step made NaN or inf
                         self._check_outputs(out, shape, f"steady-state backward iteration {it - 1}")
                     cont[b + "_p"] = c
+                    finite = finite and ok
+                if pending is not None and not finite:
+                    # the step from the jump made NaN or inf: the jump was bad, not the model
+                    bw, pending, pol_old, diff_prev = self._undo_jump(pending, extrap)
+                    continue
                 if it == 0:  # full checks (shapes, dtypes, finiteness) on the first step
                     out = self._step(v, cont, shape, "steady-state backward iteration 0")
                     out = {k: out[k] for k in f_outputs}
@@ -357,19 +385,47 @@ class HetBlock(Block):
                     for x, y in zip(pol, pol_old):
                         d, m = K.max_abs_diff(x, y)
                         diff, big = max(diff, d), max(big, m)
+                    if pending is not None and pending[3] == 1:
+                        # diff is how far the jump moved the policy: about the estimated
+                        # distance to the fixed point or less (<= 0.96x on the examples)
+                        if not diff < 10 * pending[2]:  # also catches NaN
+                            bw, pending, pol_old, diff_prev = self._undo_jump(pending, extrap)
+                            continue
+                        pending[3] = 2
+                        pol_old = pol
+                        continue
+                    if pending is not None:  # the first plain change after the jump
+                        # fast modes the jump excites die within a few steps: allow 10x
+                        if not diff < 10 * pending[1]:
+                            bw, pending, pol_old, diff_prev = self._undo_jump(pending, extrap)
+                            continue
+                        pending = None
                     if not np.isfinite(diff):  # NaN or inf in a policy
                         self._check_outputs(out, shape, f"steady-state backward iteration {it}")
                     # stop on the estimated distance to the fixed point, not the last change:
                     # with contraction rate q it is diff * q / (1 - q)
                     # q needs two observed changes; a warm start must not stop on the first
                     q = min(diff / diff_prev, 0.9999) if diff_prev > 0 else 0.0
-                    done = diff_prev < np.inf and diff * q / (1 - q) < tol
+                    if diff_prev < np.inf and it >= 20 and pending is None:
+                        q_hi = max(q_hi, q)
+                    # after a jump the slowest modes are mostly gone and q measures faster
+                    # ones; what is left of the slow ones decays at q_hi, so judge by that
+                    q_use = max(q, q_hi) if jumped else q
+                    done = diff_prev < np.inf and diff * q_use / (1 - q_use) < tol
                     # at roundoff the rate estimate is noise and more steps cannot help
                     noise = 10 * np.finfo(float).eps * big
                     if diff < tol and (done or diff < noise):
                         return out, it
                     diff_prev = diff
                 pol_old = pol
+                if extrap is not None and pending is None:
+                    x = bw[self.backward[0]] if len(bw) == 1 else self._stack(bw)
+                    jump = extrap.push(it, x, diff)
+                    if jump is not None:
+                        q_ = max(q, 0.5)  # an underestimated rate would reject good jumps
+                        pending = [bw, diff, diff * q_ / (1 - q_), 1]
+                        bw = self._unstack(jump, bw)
+                        diff_prev, jumped = np.inf, True
         # a NaN in the last step's backward variables is a NaN, not a convergence failure
         self._check_outputs(out, shape, f"steady-state backward iteration {it}")
         raise ConvergenceError(
@@ -380,6 +436,24 @@ class HetBlock(Block):
             iterations=self.backward_maxit,
             residual=diff,
         )
+
+    @staticmethod
+    def _undo_jump(pending: tuple, extrap: IterateExtrapolator) -> tuple:
+        """Restore the iterate before a rejected jump; no more jumps in this solve."""
+        extrap.reject()
+        return pending[0], None, None, np.inf
+
+    @staticmethod
+    def _stack(bw: dict) -> NDArray:
+        return np.concatenate([np.ravel(x) for x in bw.values()])
+
+    @staticmethod
+    def _unstack(x: NDArray, like: dict) -> dict:
+        out, i = {}, 0
+        for k, a in like.items():
+            out[k] = x[i : i + a.size].reshape(a.shape)
+            i += a.size
+        return out
 
     def _warm_key(self, values: dict) -> tuple:
         return tuple((k, float(values[k])) for k in self.inputs if np.ndim(values[k]) == 0)
@@ -618,6 +692,12 @@ def het(
         expectation over next period's exogenous state) and returns ``Va``.
     backward_init : callable
         Returns an initial guess of the backward variables.
+    **options
+        ``backward_tol`` (1e-10, estimated distance of the policies to the steady-state
+        fixed point), ``backward_maxit`` (20,000), ``forward_tol`` (1e-12, max change of
+        the stationary histogram), ``backward_extrapolate`` (True: reduced-rank
+        extrapolation jumps in the steady-state backward iteration, about half the
+        steps on the Krusell-Smith household), ``jacobian_scheme`` and ``jacobian_h``.
 
     The step's other lower-case outputs (``a``, ``c``) aggregate to ``A``, ``C``.
     """
