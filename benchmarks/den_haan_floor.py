@@ -7,11 +7,12 @@ histogram, reports three Den Haan statistics (max / mean of ``100 |log K - log K
 * ``solution``: the rule the backend converged to (OLS on its 100,000-quarter path);
 * ``ols on path``: the rule re-estimated by OLS on that very path (in-sample);
 * ``best max`` / ``best mean``: the rule ``log K' = a_z + b_z log K`` that minimises the
-  path's max (or mean) gap directly, found by Nelder–Mead from the OLS rule with restarts.
+  path's max (or mean) gap directly, searched by Nelder–Mead from nine starts.
 
-The last two are lower bounds for *any* rule of that form on the path: if they exceed
-the issue's targets (max <= 0.1%, mean <= 0.02%), no estimation method for that rule
-meets them on this economy.
+The last two are what the best rule of that form found by direct search achieves on the
+path itself, knowing the path: if they exceed the issue's targets (max <= 0.1%, mean <=
+0.02%), no way of estimating that rule from other data meets them on this economy
+(short of a better optimum the search missed).
 
 Run:  ``PYTHONPATH=src python benchmarks/den_haan_floor.py [--n-a 200] [--paths 5]``.
 """
@@ -31,7 +32,12 @@ if str(ROOT / "src") not in sys.path:
 
 
 def best_rule(K: np.ndarray, z: np.ndarray, start: np.ndarray, which: str) -> np.ndarray:
-    """Rule (n_z, 2) minimising the Den Haan max (``which="max"``) or mean on one path."""
+    """Rule (n_z, 2) minimising the Den Haan max (``which="max"``) or mean on one path.
+
+    Nelder-Mead with restarts from the OLS rule and from 8 rules around it whose slopes
+    differ by up to +-0.01 (intercepts moved to keep each state's fixed point); the best
+    result is kept. It is the best rule *found*: a search, not a certificate.
+    """
     from scipy.optimize import minimize
 
     from hetdag.backends.krusell_smith import den_haan_statistic, rule_path
@@ -41,10 +47,20 @@ def best_rule(K: np.ndarray, z: np.ndarray, start: np.ndarray, which: str) -> np
     def gap(c: np.ndarray) -> float:
         return den_haan_statistic(K, rule_path(c.reshape(start.shape), z, K[0]))[pick]
 
-    x = start.ravel().copy()
-    for _ in range(4):  # Nelder-Mead restarts escape its early collapse on a kinked max
-        x = minimize(gap, x, method="Nelder-Mead", options=dict(xatol=1e-10, fatol=1e-10)).x
-    return x.reshape(start.shape)
+    rng = np.random.default_rng(0)
+    fixed = start[:, 0] / (1 - start[:, 1])  # log K where each state's rule stays put
+    starts = [start]
+    for _ in range(8):
+        b = start[:, 1] + rng.uniform(-0.01, 0.01, start.shape[0])
+        starts.append(np.column_stack([(1 - b) * fixed, b]))
+    best, best_val = start, np.inf
+    for s0 in starts:
+        x = s0.ravel().copy()
+        for _ in range(3):  # restarts escape Nelder-Mead's early collapse on a kinked max
+            x = minimize(gap, x, method="Nelder-Mead", options=dict(xatol=1e-10, fatol=1e-10)).x
+        if gap(x) < best_val:
+            best, best_val = x.reshape(start.shape), gap(x)
+    return best
 
 
 def ols_rule(K: np.ndarray, z: np.ndarray, n_z: int) -> np.ndarray:

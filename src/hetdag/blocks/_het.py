@@ -324,11 +324,12 @@ class HetBlock(Block):
         step 40, to the reduced-rank extrapolation of their last 12 iterates
         (:mod:`hetdag.utils.extrapolate`), so the slowest modes (contraction 0.954
         against <= 0.93 for the rest on the Krusell-Smith household) are removed instead
-        of waited out. A jump is undone (and jumps stop) when the step after it makes
-        NaN, moves the policy over 10x the estimated distance left, or the next change
-        exceeds 10x the one before the jump. After a jump the stopping rule judges the
-        distance left by the largest contraction rate seen in plain steps, since what
-        the jump left of the slow modes decays at that rate.
+        of waited out. A jump is undone when the step after it makes NaN, moves the
+        policy over 10x the estimated distance left, or the next change exceeds 10x the
+        one before the jump; jumps then pause for a cycle, and stop after three undos.
+        After a jump the stopping rule judges the distance left by the largest
+        contraction rate seen in plain steps: what the jump left of the slow modes
+        decays at that rate.
         """
         fused = len(Pis) == 1
         P0 = np.ascontiguousarray(Pis[0]) if fused else None
@@ -439,7 +440,7 @@ class HetBlock(Block):
 
     @staticmethod
     def _undo_jump(pending: tuple, extrap: IterateExtrapolator) -> tuple:
-        """Restore the iterate before a rejected jump; no more jumps in this solve."""
+        """Restore the iterate before a rejected jump (the extrapolator backs off)."""
         extrap.reject()
         return pending[0], None, None, np.inf
 

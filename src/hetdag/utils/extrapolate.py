@@ -50,10 +50,11 @@ class IterateExtrapolator:
     are combined by :func:`rre`. ``push(it, x, diff)`` stores ``x`` when it will be
     needed and returns the jump (or None); ``diff`` is the iteration's current step
     change. Jumps stop for good when the change has not fallen since the previous jump
-    (they are not helping), when a jump would move ``x`` 100x farther than the distance
-    left that the last two differences imply, or when the caller finds a jump made
-    things worse and calls
-    :meth:`reject`; so at most a bounded number of steps is lost to bad jumps.
+    (they are not helping) or when a jump would move ``x`` 100x farther than the
+    distance left that the last two differences imply. When the caller finds that a jump
+    made things worse it calls :meth:`reject`: the next cycle is skipped (early on the
+    iteration may not be linear yet), and the third rejection stops jumps. So only a
+    bounded number of steps can be lost to bad jumps.
     """
 
     def __init__(self, m: int = 10, start: int = 40, period: int = 25):
@@ -63,6 +64,7 @@ class IterateExtrapolator:
         self.buf: list[NDArray] = []
         self.active = True
         self.last_diff = np.inf
+        self.rejected = 0
 
     def push(self, it: int, x: NDArray, diff: float) -> NDArray | None:
         if not self.active or it < self.next - self.m - 1:
@@ -90,4 +92,8 @@ class IterateExtrapolator:
         return out
 
     def reject(self) -> None:
-        self.active = False
+        # the iteration may still be far from linear: back off, give up after three
+        self.rejected += 1
+        self.buf = []
+        self.next += self.period
+        self.active = self.rejected < 3
