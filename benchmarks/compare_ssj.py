@@ -766,7 +766,7 @@ def floor_timing(case: Case, cfg: Config, res: Results, t_hd: float, t_ssj: floa
 
         h = getattr(fn, "H_DEFAULT", {}).get(hh.jacobian_scheme, 1e-6)
         ctx = fn._Context(hh, case.hd_ss)
-        t1, (curlyY, curlyD) = best_of(
+        t1, (curlyY, curlyD, _groups) = best_of(
             lambda: fn.step1_backward(ctx, inputs, outputs, T, h, hh.jacobian_scheme),
             _runs(case, cfg),
         )

@@ -304,3 +304,49 @@ def test_jacobian_cache_hits_and_misses(ks_ex, count_steps):
     assert not np.allclose(np.asarray(J_ss["A"]["r"]), np.asarray(J1["A"]["r"]), rtol=1e-3)
     fresh = krusell_smith.build_household().jacobian(ss2, ["r", "w"], T=100)
     assert np.allclose(np.asarray(J_ss["A"]["r"]), np.asarray(fresh["A"]["r"]), atol=1e-12)
+
+
+# --------------------------------------------------------------- shared backward passes
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), scales=st.lists(st.floats(-3, 3), min_size=1, max_size=4))
+def test_collinear_inputs_finds_exact_multiples_only(seed, scales):
+    from hetdag.blocks._fake_news import collinear_inputs
+
+    rng = np.random.default_rng(seed)
+    base, other = rng.standard_normal(50), rng.standard_normal(50)
+    vectors = [base] + [c * base for c in scales] + [other, base + 1e-6 * other, 0 * base]
+    groups = collinear_inputs(vectors)
+    assert groups[0] == (0, 1.0)
+    for k, c in enumerate(scales, start=1):
+        r, got = groups[k]
+        assert r == 0 and got == pytest.approx(c, abs=1e-12)
+    n = len(scales) + 1
+    assert groups[n] == (n, 1.0)  # independent
+    assert groups[n + 1] == (n + 1, 1.0)  # close to collinear is not collinear
+    assert groups[n + 2] == (0, 0.0)  # zero
+
+
+def test_hank_income_inputs_share_one_backward_pass(hank_ex, monkeypatch):
+    """w, N, div and tax move only income y = e (w N + div - tax) (w also moves the hours
+    hetoutput, at j = 0 only): one pass serves them, and the Jacobian agrees with one
+    pass per input to 1e-9 (brute force, above, checks both against the transition)."""
+    import hetdag.blocks._fake_news as fn
+
+    hh = hank_ex.model["household"]
+    ctx = fn._Context(hh, hank_ex.ss)
+    _, _, groups = fn.step1_backward(ctx, HANK_INPUTS, list(hh.outputs), T, 1e-6, "forward")
+    ss = hank_ex.ss
+    w, N = ss["w"], ss["N"]
+    assert [r for r, _ in groups] == [0, 1, 1, 1, 1]  # r alone; w, N, div, tax share
+    assert [c for _, c in groups[1:]] == pytest.approx([1.0, w / N, 1.0 / N, -1.0 / N])
+    grouped = fn.fake_news_jacobian(hh, ss, HANK_INPUTS, T)
+    monkeypatch.setattr(
+        fn, "collinear_inputs", lambda v, rtol=1e-8: [(i, 1.0) for i in range(len(v))]
+    )
+    separate = fn.fake_news_jacobian(hh, ss, HANK_INPUTS, T)
+    for o in hh.outputs:
+        for i in HANK_INPUTS:
+            ref = np.asarray(separate[o][i])
+            assert np.max(np.abs(np.asarray(grouped[o][i]) - ref)) < 1e-9 * np.max(np.abs(ref))

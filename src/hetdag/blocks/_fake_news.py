@@ -12,7 +12,10 @@ For an input shock of size dx at date s (news at date 0), with N individual stat
    with Λ the steady-state law of motion (lottery, then Pi^T).
 3. **Fake-news matrix** (:func:`step3_fake_news`): F[0, s] = curlyY[s] and
    F[t, s] = curlyE[t-1] · curlyD[s] for t >= 1: one (T-1) x N by N x T product per
-   (output, input) pair, batched into a single product.
+   (output, input) pair, batched into a single product. Inputs that move the backward
+   variables in the same direction at j = 0 (HANK's w, N, div and tax all move income
+   y = e (w N + div - tax)) have proportional curlyD[s] for s >= 1: one pass in step 1
+   and one product in step 3 serve them all.
 4. **Jacobian** (:func:`step4_jacobian`): J[t, s] = F[t, s] + J[t-1, s-1].
 
 Derivatives of the backward step are central finite differences with step ``h``.
@@ -115,7 +118,11 @@ def _check_batchable(ctx: _Context) -> bool:
 def step1_backward(
     ctx: _Context, inputs: list[str], outputs: list[str], T: int, h: float, scheme: str
 ):
-    """curlyY (n_in, n_out, T) and curlyD (n_in, T, *shape) by iterating the backward step.
+    """curlyY (n_in, n_out, T), curlyD (n_in, T, *shape) and the input groups.
+
+    Iterates the backward step from each input's j = 0 derivative; inputs whose j = 0
+    backward-variable derivatives are collinear share one iteration (``groups`` from
+    :func:`collinear_inputs`, used again by :func:`step3_fake_news`).
 
     Derivatives are finite differences whose step is relative to the size of what moves:
     central with ``H_PROBE * max(1, |x|)`` for an input x at j = 0; for j >= 1 either the
@@ -141,26 +148,40 @@ def step1_backward(
     # j = 0: the input itself moves (and with it any hetinput, e.g. a Markov matrix)
     d0 = {k: np.empty((n_in,) + ctx.shape) for k in keys}
     markov_part = np.zeros((n_in,) + ctx.shape)
+    moved = []  # per input: how the step's arguments and Markov matrices move
     after_lottery = ctx.lottery.forward(ctx.D)
     for a, i in enumerate(inputs):
         # central at j = 0 whatever the scheme: one extra step per input, not per horizon
         x = ctx.values[i]
         step = H_PROBE * max(1.0, abs(x))
-        outs, Ds = [], []
+        outs, Ds, vs = [], [], []
         for sign in (1.0, -1.0):
             v = _perturbed_values(ctx, i, x + sign * step)
+            vs.append(v)
             Pis = blk._markovs(v, "Jacobian") if _moves_markov(blk, i) else ctx.Pis
             cont = {b + "_p": blk._expect(ctx.bw[b], Pis) for b in blk.backward}
             outs.append(blk._step(v, cont, ctx.shape, f"Jacobian w.r.t. {i!r}", check=False))
             Ds.append(forward_step_exog(after_lottery, Pis) if Pis is not ctx.Pis else None)
         for k, dk in difference(outs, step).items():
             d0[k][a] = dk
+        moved.append(_value_direction(blk, vs, step))
         if Ds[0] is not None:
             ref = Ds[1] if len(Ds) == 2 else forward_step_exog(after_lottery, ctx.Pis)
             markov_part[a] = (Ds[0] - ref) / (step * len(Ds))
     _record(ctx, d0, outputs, curlyY, curlyD, 0)
     curlyD[:, 0] += markov_part
-    # j >= 1: only the continuation value moves
+    # j >= 1: only the continuation value moves, linearly in d0's backward variables.
+    # Inputs that move the step's arguments (and Markov matrices) in one direction, e.g.
+    # w, N, div, tax all moving income y, move those proportionally: they share one pass.
+    # (Compared on the arguments, which are smooth, not on d0, whose finite differences
+    # at the borrowing-constraint kink depend on the step size.)
+    groups = collinear_inputs(moved)
+    reps = sorted({r for r, _ in groups})
+    if len(reps) < n_in:
+        full = (curlyY, curlyD)
+        d0 = {k: v[reps] for k, v in d0.items()}
+        curlyY = np.empty((len(reps),) + full[0].shape[1:])
+        curlyD = np.empty((len(reps),) + full[1].shape[1:])
     local = None
     if scheme == "forward" and T > 2:
         n_probe = 2 * (len(blk.backward) * 2**ctx.lottery.ndim_endo + 1)
@@ -171,13 +192,61 @@ def step1_backward(
         _iterate_local(ctx, local, d0, keys, outputs, curlyY, curlyD, T)
     else:
         _iterate_full(ctx, d0, keys, outputs, curlyY, curlyD, T, h, signs, difference)
+    if len(reps) < n_in:
+        for a, (r, scale) in enumerate(groups):
+            k = reps.index(r)
+            full[0][a, :, 1:] = scale * curlyY[k, :, 1:]
+            full[1][a, 1:] = scale * curlyD[k, 1:]
+        curlyY, curlyD = full
     if not (np.all(np.isfinite(curlyY)) and np.all(np.isfinite(curlyD))):
         raise NonFiniteError(
             f"Block {blk.name!r}: the backward step produced NaN or inf while differentiating "
             f"with respect to {inputs}",
             block=blk.name,
         )
-    return curlyY, curlyD
+    return curlyY, curlyD, groups
+
+
+def _value_direction(blk, vs: list[dict], step: float) -> np.ndarray:
+    """Central difference of the step's non-continuation arguments and Markov matrices."""
+    keys = [k for k in blk.f_inputs if not k.endswith("_p") or k[:-2] not in blk.backward]
+    keys += [e for e in blk.exogenous if e not in keys]
+    parts = [
+        (np.asarray(vs[0][k], dtype=float) - np.asarray(vs[1][k], dtype=float)).ravel()
+        for k in keys
+        if k in vs[0]
+    ]
+    return np.concatenate(parts) / (2 * step) if parts else np.zeros(0)
+
+
+def collinear_inputs(vectors: list[np.ndarray], rtol: float = 1e-8) -> list[tuple[int, float]]:
+    """For each vector a, ``(r, c)`` with ``vectors[a] = c * vectors[r]`` for an earlier
+    representative r (``(a, 1.0)`` when a is its own). Collinear means
+    ``max|v_a - c v_r| <= rtol * max|v_a|`` with c the least-squares scale; a zero vector
+    joins the first representative with c = 0. ``rtol`` sits far below the finite-difference
+    error of the Jacobian (~1e-6), so sharing a pass costs no accuracy.
+    """
+    out: list[tuple[int, float]] = []
+    reps: list[int] = []
+    for a, v in enumerate(vectors):
+        size = float(np.max(np.abs(v))) if v.size else 0.0
+        found = None
+        if size == 0.0 and reps:
+            found = (reps[0], 0.0)
+        for r in reps if found is None else ():
+            w = vectors[r]
+            ww = float(w @ w)
+            if ww == 0.0:
+                continue
+            c = float(w @ v) / ww
+            if np.max(np.abs(v - c * w)) <= rtol * size:
+                found = (r, c)
+                break
+        if found is None:
+            reps.append(a)
+            found = (a, 1.0)
+        out.append(found)
+    return out
 
 
 def _iterate_full(ctx, d0, keys, outputs, curlyY, curlyD, T, h, signs, difference):
@@ -286,22 +355,42 @@ def step2_expectations(ctx: _Context, outputs: list[str], T: int) -> np.ndarray:
     return E
 
 
-def step3_fake_news(curlyY: np.ndarray, curlyD: np.ndarray, curlyE: np.ndarray) -> np.ndarray:
-    """F (n_out, n_in, T, T): F[o, i, 0, s] = curlyY[i, o, s]; F[o, i, t, s] = E[o,t-1]·D[i,s]."""
+def step3_fake_news(
+    curlyY: np.ndarray,
+    curlyD: np.ndarray,
+    curlyE: np.ndarray,
+    groups: list[tuple[int, float]] | None = None,
+) -> np.ndarray:
+    """F (n_out, n_in, T, T): F[o, i, 0, s] = curlyY[i, o, s]; F[o, i, t, s] = E[o,t-1]·D[i,s].
+
+    With ``groups`` (from :func:`step1_backward`: input i has curlyD[i, s] = c curlyD[r, s]
+    for s >= 1) the product runs over the representatives r only; a grouped input's
+    columns s >= 1 are c times its representative's and its column s = 0 is one
+    matrix-vector product.
+    """
     n_in, n_out, T = curlyY.shape
     N = int(np.prod(curlyD.shape[2:]))
-    Dm = curlyD.reshape(n_in * T, N)
+    groups = groups or [(i, 1.0) for i in range(n_in)]
+    reps = sorted({r for r, _ in groups})
+    Dm = curlyD[reps].reshape(len(reps) * T, N)
     Em = curlyE.reshape(n_out * (T - 1), N)
     # states that no shock moves mass into or out of contribute nothing to the product;
     # dropping them pays only when many are dead (the subset is a copy of E and D)
     live = np.flatnonzero(np.any(Dm != 0.0, axis=0))
     if live.size < 0.7 * N:
-        prod = Em[:, live] @ Dm[:, live].T  # (n_out*(T-1), n_in*T)
+        prod = Em[:, live] @ Dm[:, live].T  # (n_out*(T-1), n_rep*T)
     else:
         prod = Em @ Dm.T
+    prod = prod.reshape(n_out, T - 1, len(reps), T)
     F = np.empty((n_out, n_in, T, T))
     F[:, :, 0, :] = curlyY.transpose(1, 0, 2)
-    F[:, :, 1:, :] = prod.reshape(n_out, T - 1, n_in, T).transpose(0, 2, 1, 3)
+    for i, (r, c) in enumerate(groups):
+        k = reps.index(r)
+        if r == i:
+            F[:, i, 1:, :] = prod[:, :, k, :]
+        else:
+            F[:, i, 1:, 1:] = c * prod[:, :, k, 1:]
+            F[:, i, 1:, 0] = (Em @ curlyD[i, 0].reshape(N)).reshape(n_out, T - 1)
     return F
 
 
@@ -336,9 +425,12 @@ def fake_news_jacobian(
     ctx = _Context(block, ss)
     outputs = list(block.outputs)
     h = H_DEFAULT[scheme] if h is None else h
-    curlyY, curlyD = step1_backward(ctx, inputs, outputs, T, h, scheme)
+    curlyY, curlyD, groups = step1_backward(ctx, inputs, outputs, T, h, scheme)
     curlyE = step2_expectations(ctx, outputs, T)
-    F = step3_fake_news(curlyY, curlyD, curlyE) if T > 1 else curlyY.transpose(1, 0, 2)[..., None]
+    if T > 1:
+        F = step3_fake_news(curlyY, curlyD, curlyE, groups)
+    else:
+        F = curlyY.transpose(1, 0, 2)[..., None]
     J = step4_jacobian(F)
     nest = {o: {i: J[b, a] for a, i in enumerate(inputs)} for b, o in enumerate(outputs)}
     return JacobianDict(nest, T, block.name)
