@@ -12,8 +12,8 @@ For an input shock of size dx at date s (news at date 0), with N individual stat
    with Λ the steady-state law of motion (lottery, then Pi^T).
 3. **Fake-news matrix** (:func:`step3_fake_news`): F[0, s] = curlyY[s] and
    F[t, s] = curlyE[t-1] · curlyD[s] for t >= 1: one (T-1) x N by N x T product per
-   (output, input) pair, batched into a single product. Inputs that move the backward
-   variables in the same direction at j = 0 (HANK's w, N, div and tax all move income
+   (output, input) pair, batched into a single product. Inputs that move the step's
+   arguments in the same direction (HANK's w, N, div and tax all move income
    y = e (w N + div - tax)) have proportional curlyD[s] for s >= 1: one pass in step 1
    and one product in step 3 serve them all.
 4. **Jacobian** (:func:`step4_jacobian`): J[t, s] = F[t, s] + J[t-1, s-1].
@@ -120,9 +120,9 @@ def step1_backward(
 ):
     """curlyY (n_in, n_out, T), curlyD (n_in, T, *shape) and the input groups.
 
-    Iterates the backward step from each input's j = 0 derivative; inputs whose j = 0
-    backward-variable derivatives are collinear share one iteration (``groups`` from
-    :func:`collinear_inputs`, used again by :func:`step3_fake_news`).
+    Iterates the backward step from each input's j = 0 derivative; inputs that move the
+    step's arguments and Markov matrices in collinear directions share one iteration
+    (``groups`` from :func:`collinear_inputs`, used again by :func:`step3_fake_news`).
 
     Derivatives are finite differences whose step is relative to the size of what moves:
     central with ``H_PROBE * max(1, |x|)`` for an input x at j = 0; for j >= 1 either the

@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,6 +52,18 @@ def _as_list(x) -> list[str]:
     if x is None:
         return []
     return [x] if isinstance(x, str) else list(x)
+
+
+@dataclass
+class _Jump:
+    """An extrapolation jump under check: the backward variables before it, the plain
+    policy change before it, its estimated distance to the fixed point, and whether the
+    first step after it (which measures how far it moved the policy) has been seen."""
+
+    before: dict
+    diff: float
+    distance: float
+    moved: bool = False
 
 
 class HetBlock(Block):
@@ -336,9 +349,7 @@ class HetBlock(Block):
         n_e = shape[0]
         f, f_inputs, f_outputs = self.f, self.f_inputs, self.f_outputs
         extrap = IterateExtrapolator() if self.backward_extrapolate else None
-        # while a jump is checked: [backward variables before it, the plain change before
-        # it, its estimated distance to the fixed point, stage 1 or 2]
-        pending = None
+        pending: _Jump | None = None  # the last jump, while its next two steps check it
         q = q_hi = 0.0
         jumped = False
         pol_old = None
@@ -386,18 +397,18 @@ class HetBlock(Block):
                     for x, y in zip(pol, pol_old):
                         d, m = K.max_abs_diff(x, y)
                         diff, big = max(diff, d), max(big, m)
-                    if pending is not None and pending[3] == 1:
+                    if pending is not None and not pending.moved:
                         # diff is how far the jump moved the policy: about the estimated
                         # distance to the fixed point or less (<= 0.96x on the examples)
-                        if not diff < 10 * pending[2]:  # also catches NaN
+                        if not diff < 10 * pending.distance:  # also catches NaN
                             bw, pending, pol_old, diff_prev = self._undo_jump(pending, extrap)
                             continue
-                        pending[3] = 2
+                        pending.moved = True
                         pol_old = pol
                         continue
                     if pending is not None:  # the first plain change after the jump
                         # fast modes the jump excites die within a few steps: allow 10x
-                        if not diff < 10 * pending[1]:
+                        if not diff < 10 * pending.diff:
                             bw, pending, pol_old, diff_prev = self._undo_jump(pending, extrap)
                             continue
                         pending = None
@@ -420,11 +431,10 @@ class HetBlock(Block):
                     diff_prev = diff
                 pol_old = pol
                 if extrap is not None and pending is None:
-                    x = bw[self.backward[0]] if len(bw) == 1 else self._stack(bw)
-                    jump = extrap.push(it, x, diff)
+                    jump = extrap.push(it, np.concatenate([x.ravel() for x in bw.values()]), diff)
                     if jump is not None:
                         q_ = max(q, 0.5)  # an underestimated rate would reject good jumps
-                        pending = [bw, diff, diff * q_ / (1 - q_), 1]
+                        pending = _Jump(bw, diff, diff * q_ / (1 - q_))
                         bw = self._unstack(jump, bw)
                         diff_prev, jumped = np.inf, True
         # a NaN in the last step's backward variables is a NaN, not a convergence failure
@@ -439,14 +449,10 @@ class HetBlock(Block):
         )
 
     @staticmethod
-    def _undo_jump(pending: tuple, extrap: IterateExtrapolator) -> tuple:
+    def _undo_jump(pending: _Jump, extrap: IterateExtrapolator) -> tuple:
         """Restore the iterate before a rejected jump (the extrapolator backs off)."""
         extrap.reject()
-        return pending[0], None, None, np.inf
-
-    @staticmethod
-    def _stack(bw: dict) -> NDArray:
-        return np.concatenate([np.ravel(x) for x in bw.values()])
+        return pending.before, None, None, np.inf
 
     @staticmethod
     def _unstack(x: NDArray, like: dict) -> dict:
