@@ -35,3 +35,19 @@ def test_well_conditioned_but_graded_pivots_is_not_singular():
     ss = m.steady_state({"x": 0.0, "z": 0.0})
     G = m.solve_jacobian(ss, ["x"], ["h"], ["z"], T=1000)
     np.testing.assert_allclose(np.asarray(G["x"]["z"])[:3, 0], [1.0, 0.5, 0.25])
+
+
+def test_numerically_singular_is_caught_without_an_exact_zero_pivot():
+    # 2.1 - 3 * 0.7 is 4e-16 in floating point: LU finishes, the condition check must not
+    @hd.simple
+    def eqs(x, y, z):
+        h1 = 0.1 * x + 0.7 * y - z
+        h2 = 0.3 * x + 2.1 * y
+        return h1, h2
+
+    m = hd.create_model([eqs], name="m")
+    ss = m.steady_state({"x": 0.0, "y": 0.0, "z": 0.0})
+    with pytest.raises(np.linalg.LinAlgError, match="'m'.*singular.*condition number"):
+        m.solve_jacobian(ss, ["x", "y"], ["h1", "h2"], ["z"], T=20, check_determinacy=False)
+    with pytest.raises(np.linalg.LinAlgError, match="'m'.*singular.*condition number"):
+        m.solve_impulse_linear(ss, ["x", "y"], ["h1", "h2"], {"z": np.ones(20)})
