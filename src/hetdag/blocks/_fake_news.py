@@ -32,7 +32,7 @@ from numba import njit
 from ..errors import NonFiniteError
 from ..jacobians._jacobian_dict import JacobianDict
 from ..utils._threads import in_threads
-from ._het_kernels import expectation_path_1d, local_backward_path_1d
+from ._het_kernels import aggregation_weights, expectation_path_1d, local_backward_path_1d
 from ._law_of_motion import _markov_axis, expectation_step_batch, forward_step
 from ._local_backward import build_local_derivative
 
@@ -290,11 +290,12 @@ def _iterate_local(ctx, local, d0, keys, outputs, curlyY, curlyD, T):
         D2 = np.ascontiguousarray(ctx.D.reshape(E, M))
         a_i = np.ascontiguousarray(lot.a_i.reshape(E, M))
         bi, oi = np.array(b_idx, dtype=np.int64), np.array(o_idx, dtype=np.int64)
+        g = aggregation_weights(coef, col, D2, oi)
         bw = np.ascontiguousarray(bw.reshape(n_in, B, E, M))
         cD = curlyD.reshape(n_in, T, E, M)
         run = [
             partial(local_backward_path_1d, coef, col, bw[n], Pi, D2, a_i, lot.a_grid, bi,
-                    p_idx[0], oi, curlyY[n], cD[n])
+                    p_idx[0], g, curlyY[n], cD[n])
             for n in range(n_in)
         ]  # fmt: skip
         in_threads(run)

@@ -345,72 +345,112 @@ def forward_iterate_1d(D, a_i, a_pi, Pi, tol, maxit, check_every, out):
     return res, maxit
 
 
-@njit(cache=True, nogil=True)
-def local_backward_path_1d(coef, col, bw0, Pi, D, a_i, grid, b_idx, p_idx, o_idx, curlyY, curlyD):
+@njit(cache=True)
+def aggregation_weights(coef, col, D, o_idx):
+    """Weights that aggregate the local derivative: ``curlyY[o] = sum g[o] * dcont``.
+
+    ``g[o, b, e, n] = sum of D[e, m] coef[o_idx[o], b, c, e, m] over (c, m) with
+    col[c, e, m] = n``, so an output that is only aggregated never needs its per-state
+    derivative. Shapes: coef (K, B, C, E, M); col (C, E, M); D (E, M); returns
+    (n_out, B, E, M).
+    """
+    K, B, C, E, M = coef.shape
+    n_out = o_idx.shape[0]
+    g = np.zeros((n_out, B, E, M))
+    for o in range(n_out):
+        k = o_idx[o]
+        for b in range(B):
+            for c in range(C):
+                for e in range(E):
+                    for m in range(M):
+                        g[o, b, e, col[c, e, m]] += D[e, m] * coef[k, b, c, e, m]
+    return g
+
+
+@njit(cache=True)
+def _corner_sum(coef, col, k, dcont, out):
+    """out[e, m] = sum_{b,c} coef[k, b, c, e, m] dcont[b, e, col[c, e, m]]."""
+    B, C = coef.shape[1], coef.shape[2]
+    E, M = out.shape
+    for e in range(E):
+        for m in range(M):
+            out[e, m] = 0.0
+    for b in range(B):
+        for c in range(C):
+            for e in range(E):
+                for m in range(M):
+                    out[e, m] += coef[k, b, c, e, m] * dcont[b, e, col[c, e, m]]
+
+
+# reassociation lets the aggregation dots vectorise; no finite-math assumptions, so a
+# NaN still propagates to curlyY and curlyD
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def local_backward_path_1d(coef, col, bw0, Pi, D, a_i, grid, b_idx, p_idx, g, curlyY, curlyD):
     """Step 1 of the fake-news algorithm for horizons j >= 1, one input, local derivative.
 
     One exogenous chain and one endogenous axis. With ``dcont_j = Pi @ dbw_{j-1}`` for
     each backward variable b, the step's derivative is
-    ``dout_j[k, e, m] = sum_{b,c} coef[k, b, c, e, m] dcont_j[b, e, col[c, e, m]]``; then
-    ``curlyY[o, j] = sum D * dout_j[o_idx[o]]``, ``curlyD[j] = Pi^T dΛ(dout_j[p_idx]) D``
-    and ``dbw_j = dout_j[b_idx]``.
+    ``dout_j[k, e, m] = sum_{b,c} coef[k, b, c, e, m] dcont_j[b, e, col[c, e, m]]``.
+    Only the backward variables (``dbw_j = dout_j[b_idx]``) and the policy
+    (``dout_j[p_idx]``) are formed per state; ``curlyY[o, j] = sum g[o] * dcont_j``
+    with ``g`` from :func:`aggregation_weights`, and
+    ``curlyD[j] = Pi^T dΛ(dout_j[p_idx]) D``.
 
     Shapes: coef (K, B, C, E, M); col (C, E, M); bw0 (B, E, M), the backward variables'
-    derivatives at j = 0; Pi (E, E); D, a_i (E, M); grid (M,); b_idx (B,) and
-    o_idx (n_out,) int64; curlyY (n_out, T) and curlyD (T, E, M), written for j >= 1.
+    derivatives at j = 0; Pi (E, E); D, a_i (E, M); grid (M,); b_idx (B,) int64;
+    g (n_out, B, E, M); curlyY (n_out, T) and curlyD (T, E, M), written for j >= 1.
     Releases the GIL, so that several inputs can run in threads.
     """
     B, E, M = bw0.shape
-    K, C = coef.shape[0], coef.shape[2]
-    n_out, T = o_idx.shape[0], curlyY.shape[1]
+    n_out, T = g.shape[0], curlyY.shape[1]
     bw = bw0.copy()
+    nbw = np.empty((B, E, M))
     dcont = np.empty((B, E, M))
-    dout = np.empty((K, E, M))
+    da = np.empty((E, M))
     dD = np.empty((E, M))
+    # mass a unit policy change moves from grid point i to i + 1: D / (grid[i+1] - grid[i])
+    w = np.empty((E, M))
+    for e in range(E):
+        for m in range(M):
+            i = a_i[e, m]
+            w[e, m] = D[e, m] / (grid[i + 1] - grid[i])
     for j in range(1, T):
         for b in range(B):
             for e in range(E):
+                p = Pi[e, 0]
                 for m in range(M):
-                    dcont[b, e, m] = 0.0
-                for ep in range(E):
+                    dcont[b, e, m] = p * bw[b, 0, m]
+                for ep in range(1, E):
                     p = Pi[e, ep]
-                    if p != 0.0:
-                        for m in range(M):
-                            dcont[b, e, m] += p * bw[b, ep, m]
-        dout[:] = 0.0
-        for k in range(K):
-            for b in range(B):
-                for c in range(C):
-                    for e in range(E):
-                        for m in range(M):
-                            dout[k, e, m] += coef[k, b, c, e, m] * dcont[b, e, col[c, e, m]]
+                    for m in range(M):
+                        dcont[b, e, m] += p * bw[b, ep, m]
         for o in range(n_out):
             acc = 0.0
-            for e in range(E):
-                for m in range(M):
-                    acc += D[e, m] * dout[o_idx[o], e, m]
+            for b in range(B):
+                for e in range(E):
+                    for m in range(M):
+                        acc += g[o, b, e, m] * dcont[b, e, m]
             curlyY[o, j] = acc
-        # the lottery's derivative: mass D*dx/(grid[i+1]-grid[i]) moves from i to i + 1
-        dD[:] = 0.0
+        for b in range(B):
+            _corner_sum(coef, col, b_idx[b], dcont, nbw[b])
+        _corner_sum(coef, col, p_idx, dcont, da)
         for e in range(E):
             for m in range(M):
+                dD[e, m] = 0.0
+            for m in range(M):
                 i = a_i[e, m]
-                q = D[e, m] * dout[p_idx, e, m] / (grid[i + 1] - grid[i])
+                q = w[e, m] * da[e, m]
                 dD[e, i] -= q
                 dD[e, i + 1] += q
         for ep in range(E):
+            p = Pi[0, ep]
             for m in range(M):
-                curlyD[j, ep, m] = 0.0
-        for e in range(E):
-            for ep in range(E):
+                curlyD[j, ep, m] = p * dD[0, m]
+            for e in range(1, E):
                 p = Pi[e, ep]
-                if p != 0.0:
-                    for m in range(M):
-                        curlyD[j, ep, m] += p * dD[e, m]
-        for b in range(B):
-            for e in range(E):
                 for m in range(M):
-                    bw[b, e, m] = dout[b_idx[b], e, m]
+                    curlyD[j, ep, m] += p * dD[e, m]
+        bw, nbw = nbw, bw
 
 
 @njit(cache=True, nogil=True)
