@@ -74,6 +74,7 @@ class Config:
     # hetdag's determinacy check misreads HANK at T=50 (truncated Toeplitz columns), so
     # --quick turns it off; full runs keep hetdag's default (on)
     check_determinacy: bool = True
+    pause: float = 0.2  # idle seconds before each timed run (see PAUSE)
 
     @classmethod
     def quick(cls) -> Config:
@@ -84,6 +85,7 @@ class Config:
             grids={"ks": (2, 40), "hank": (2, 40), "two_asset": (2, 10, 12)},
             T_memory=100,
             check_determinacy=False,
+            pause=0.0,
         )
 
 
@@ -97,8 +99,17 @@ def quiet():
             yield
 
 
+# Idle time before every timed run. NumPy's and SciPy's OpenBLAS threads spin for about
+# 0.1 s after a product; without a pause they steal a core from whatever runs next (the
+# other library's run, when runs alternate). Measured: step 1 of KS's fake news, two
+# threads, 4.7-5.7 ms from idle against 9.9 ms right after a product. Set from
+# Config.pause by run_model (0 with --quick).
+PAUSE = 0.2
+
+
 def best_of(fn, n: int, setup=None, warm: bool = True):
-    """Best wall time of ``n`` runs of ``fn()`` (after one untimed warm-up); returns (t, result)."""
+    """Best wall time of ``n`` runs of ``fn()`` (after one untimed warm-up), each after
+    ``PAUSE`` seconds idle; returns (t, result)."""
     result = None
     if warm:
         if setup is not None:
@@ -108,6 +119,7 @@ def best_of(fn, n: int, setup=None, warm: bool = True):
     for _ in range(max(n, 1)):
         if setup is not None:
             setup()
+        time.sleep(PAUSE)
         t0 = time.perf_counter()
         result = fn()
         best = min(best, time.perf_counter() - t0)
@@ -116,7 +128,8 @@ def best_of(fn, n: int, setup=None, warm: bool = True):
 
 def best_of_pair(f_hd, f_ssj, n: int, setup=None):
     """Best times of hetdag's ``f_hd`` and SSJ's ``f_ssj``, runs interleaved so that both
-    see the same machine load; one untimed warm-up each. Returns (t_hd, r_hd, t_ssj, r_ssj).
+    see the same machine load, each after ``PAUSE`` seconds idle; one untimed warm-up each.
+    Returns (t_hd, r_hd, t_ssj, r_ssj).
     ``setup`` (untimed) runs before every hetdag run."""
     best = [np.inf, np.inf]
     out = [None, None]
@@ -124,6 +137,8 @@ def best_of_pair(f_hd, f_ssj, n: int, setup=None):
         for j, f in enumerate((f_hd, f_ssj)):
             if j == 0 and setup is not None:
                 setup()
+            if k:
+                time.sleep(PAUSE)
             with quiet():  # warnings are collected once, untimed, by the callers
                 t0 = time.perf_counter()
                 out[j] = f()
@@ -968,6 +983,8 @@ def memory_peak(case: Case, cfg: Config, res: Results, data: str) -> None:
 # ----------------------------------------------------------------------------- driver
 def run_model(name: str, cfg: Config, res: Results, directory: str | None = None):
     """All measurements for one model; the fresh-process ones only with a ``directory``."""
+    global PAUSE
+    PAUSE = cfg.pause
     if name == "two_asset":
         try:
             from hetdag.examples import two_asset  # noqa: F401
