@@ -13,6 +13,7 @@ The backward step receives continuation values already in expectation:
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -348,6 +349,11 @@ class HetBlock(Block):
         P0 = np.ascontiguousarray(Pis[0]) if fused else None
         n_e = shape[0]
         f, f_inputs, f_outputs = self.f, self.f_inputs, self.f_outputs
+        # per-step bookkeeping made once: this loop runs hundreds of times per solve
+        backward, policy = list(self.backward), list(self.policy)
+        cont_names = [b + "_p" for b in backward]
+        from_cont = [i in cont_names for i in f_inputs]
+        eps10 = 10 * np.finfo(float).eps
         extrap = IterateExtrapolator() if self.backward_extrapolate else None
         pending: _Jump | None = None  # the last jump, while its next two steps check it
         q = q_hi = 0.0
@@ -359,7 +365,7 @@ class HetBlock(Block):
             for it in range(self.backward_maxit):
                 cont = {}
                 finite = True
-                for b in self.backward:
+                for b, cn in zip(backward, cont_names):
                     X = bw[b]
                     if fused:
                         c = np.empty(X.shape)
@@ -370,7 +376,7 @@ class HetBlock(Block):
                     if not ok and out is not None and pending is None:
                         # the previous step made NaN or inf
                         self._check_outputs(out, shape, f"steady-state backward iteration {it - 1}")
-                    cont[b + "_p"] = c
+                    cont[cn] = c
                     finite = finite and ok
                 if pending is not None and not finite:
                     # the step from the jump made NaN or inf: the jump was bad, not the model
@@ -380,18 +386,17 @@ class HetBlock(Block):
                     out = self._step(v, cont, shape, "steady-state backward iteration 0")
                     out = {k: out[k] for k in f_outputs}
                 else:
-                    where = f"steady-state backward iteration {it}"
                     try:
-                        res = f(*[cont[i] if i in cont else v[i] for i in f_inputs])
-                    except ValueError:
-                        self._step(v, cont, shape, where)  # names the block and shapes
+                        res = f(*[cont[i] if c else v[i] for i, c in zip(f_inputs, from_cont)])
+                    except ValueError:  # rerun with checks that name the block and shapes
+                        self._step(v, cont, shape, f"steady-state backward iteration {it}")
                         raise
                     res = res if isinstance(res, tuple) else (res,)
                     if len(res) != len(f_outputs):
-                        self._step(v, cont, shape, where)
+                        self._step(v, cont, shape, f"steady-state backward iteration {it}")
                     out = dict(zip(f_outputs, res))
-                bw = {b: out[b] for b in self.backward}
-                pol = [np.ascontiguousarray(out[p], dtype=float) for p in self.policy]
+                bw = {b: out[b] for b in backward}
+                pol = [np.ascontiguousarray(out[p], dtype=float) for p in policy]
                 if pol_old is not None:
                     diff = big = 0.0
                     for x, y in zip(pol, pol_old):
@@ -412,7 +417,7 @@ class HetBlock(Block):
                             bw, pending, pol_old, diff_prev = self._undo_jump(pending, extrap)
                             continue
                         pending = None
-                    if not np.isfinite(diff):  # NaN or inf in a policy
+                    if not math.isfinite(diff):  # NaN or inf in a policy
                         self._check_outputs(out, shape, f"steady-state backward iteration {it}")
                     # stop on the estimated distance to the fixed point, not the last change:
                     # with contraction rate q it is diff * q / (1 - q)
@@ -425,12 +430,12 @@ class HetBlock(Block):
                     q_use = max(q, q_hi) if jumped else q
                     done = diff_prev < np.inf and diff * q_use / (1 - q_use) < tol
                     # at roundoff the rate estimate is noise and more steps cannot help
-                    noise = 10 * np.finfo(float).eps * big
+                    noise = eps10 * big
                     if diff < tol and (done or diff < noise):
                         return out, it
                     diff_prev = diff
                 pol_old = pol
-                if extrap is not None and pending is None:
+                if extrap is not None and pending is None and extrap.wants(it):
                     jump = extrap.push(it, np.concatenate([x.ravel() for x in bw.values()]), diff)
                     if jump is not None:
                         q_ = max(q, 0.5)  # an underestimated rate would reject good jumps
@@ -579,11 +584,15 @@ class HetBlock(Block):
         n_e = shape[0]
         f, f_inputs, f_outputs = self.f, self.f_inputs, self.f_outputs
         n_out = len(f_outputs)
+        backward = list(self.backward)
+        cont_names = [b + "_p" for b in backward]
+        from_cont = [i in cont_names for i in f_inputs]
+        hetoutputs = self.hetoutputs
         with np.errstate(all="ignore"):  # once, not per period: entering it costs ~1 us
             for t in range(T - 1, -1, -1):
                 P = Pis[t] if Pis else Pis_ss
                 cont = {}
-                for b in self.backward:
+                for b, cn in zip(backward, cont_names):
                     X = bw[b]
                     if fused:
                         c = np.empty(X.shape)
@@ -595,13 +604,13 @@ class HetBlock(Block):
                         ok = np.isfinite(float(X.sum()))
                     if not ok and t < T - 1:  # the step of period t + 1 made NaN or inf
                         self._check_outputs(outs[t + 1], shape, f"transition period {t + 1}")
-                    cont[b + "_p"] = c
+                    cont[cn] = c
                 vt = vs[t]
                 if t == T - 1:  # full checks (shapes, dtypes, finiteness) on the first step
                     out = self._step(vt, cont, shape, f"transition period {t}")
                 else:
                     try:
-                        res = f(*[cont[i] if i in cont else vt[i] for i in f_inputs])
+                        res = f(*[cont[i] if c else vt[i] for i, c in zip(f_inputs, from_cont)])
                     except ValueError:
                         self._step(vt, cont, shape, f"transition period {t}")  # names the block
                         raise
@@ -609,9 +618,9 @@ class HetBlock(Block):
                     if len(res) != n_out:
                         self._step(vt, cont, shape, f"transition period {t}")
                     out = dict(zip(f_outputs, res))
-                    if self.hetoutputs:
-                        out.update(self.hetoutputs.evaluate({**vt, **out}))
-                bw = {b: out[b] for b in self.backward}
+                    if hetoutputs:
+                        out.update(hetoutputs.evaluate({**vt, **out}))
+                bw = {b: out[b] for b in backward}
                 outs[t] = out
         # period 0's backward variables feed no later step: check them here
         if not all(np.isfinite(float(np.sum(x))) for x in bw.values()):

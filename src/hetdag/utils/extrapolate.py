@@ -66,8 +66,12 @@ class IterateExtrapolator:
         self.last_diff = np.inf
         self.rejected = 0
 
+    def wants(self, it: int) -> bool:
+        """Whether :meth:`push` at iteration ``it`` would use ``x`` (callers skip building it)."""
+        return self.active and it >= self.next - self.m - 1
+
     def push(self, it: int, x: NDArray, diff: float) -> NDArray | None:
-        if not self.active or it < self.next - self.m - 1:
+        if not self.wants(it):
             return None
         self.buf.append(np.array(x, dtype=np.float64).ravel())
         if it < self.next:
