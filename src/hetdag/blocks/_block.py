@@ -11,7 +11,9 @@ implement three private methods; the public ones validate and cache:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from numbers import Number
 
 import numpy as np
@@ -20,11 +22,31 @@ from ..errors import ModelSpecError, NonFiniteError
 from ..jacobians._jacobian_dict import JacobianDict, check_T
 from ..results import ImpulseDict, SteadyState
 
+# Inside ``cached_jacobians_only()``, a block whose Jacobian is costly to compute (a
+# heterogeneous-agent block: a fake-news pass) raises JacobianNotCached on a cache miss
+# instead of computing it. Cheap blocks compute as usual.
+_CACHED_ONLY: ContextVar[bool] = ContextVar("hetdag_cached_only", default=False)
+
+
+class JacobianNotCached(Exception):
+    """A costly Jacobian was needed inside :func:`cached_jacobians_only`."""
+
+
+@contextmanager
+def cached_jacobians_only() -> Iterator[None]:
+    """Compose Jacobians from cached costly ones (and cheap ones), or raise JacobianNotCached."""
+    token = _CACHED_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _CACHED_ONLY.reset(token)
+
 
 class Block:
     """Base class: name, inputs, outputs and the public solution methods."""
 
     kind: str = "block"
+    costly_jacobian: bool = False  # see cached_jacobians_only
     name: str
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
@@ -109,6 +131,8 @@ class Block:
         for (fp, ins, outs, T_), J in self._jac_cache.items():
             if fp == key[0] and T_ == T and set(inputs) <= set(ins) and set(outputs) <= set(outs):
                 return J.subset(outputs, inputs)
+        if self.costly_jacobian and _CACHED_ONLY.get():
+            raise JacobianNotCached(self.name)
         J = self._jacobian(ss, inputs, T).subset(outputs)
         if len(self._jac_cache) > 32:
             self._jac_cache.clear()

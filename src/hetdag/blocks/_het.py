@@ -71,6 +71,7 @@ class HetBlock(Block):
     """A heterogeneous-agent block; see :func:`het`."""
 
     kind = "het"
+    costly_jacobian = True  # a fake-news pass
 
     def __init__(
         self,

@@ -7,8 +7,9 @@ steady-state H_U, ``U <- U - H_U^{-1} H(U)``, and improve on it with rank-one
 on top of the LU solve. Each step backtracks until ||H|| decreases, and if a Broyden
 direction fails the updates are dropped and the plain H_U direction is tried.
 
-When the model's Jacobian with respect to the shocked inputs is already cached (after
-``solve_jacobian`` or a linear IRF), the iteration starts from the linear solution
+When the model's Jacobian with respect to the shocked inputs is cached, or can be
+composed from cached heterogeneous-agent Jacobians (for a shock upstream of the
+household, those H_U needed), the iteration starts from the linear solution
 ``dU = -H_U^{-1} H_Z dZ`` instead of the steady state: that guess costs a few matrix
 products, and saves the household path evaluation that the first quasi-Newton step
 would spend getting there.
@@ -21,7 +22,12 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 from scipy import linalg
 
-from ..blocks._block import as_steady_state, shock_horizon
+from ..blocks._block import (
+    JacobianNotCached,
+    as_steady_state,
+    cached_jacobians_only,
+    shock_horizon,
+)
 from ..errors import ConvergenceError, ModelSpecError, NonFiniteError, format_residuals
 from ..results import ImpulseDict
 from ._linear import check_unknowns_targets, factored_hu
@@ -62,23 +68,22 @@ class _BroydenInverse:
 
 
 def _cached_linear_guess(block, ss, unknowns, targets, shocks: Mapping, T: int, lu):
-    """``dU = -H_U^{-1} H_Z dZ`` stacked, if the block has H_Z cached; else None.
+    """``dU = -H_U^{-1} H_Z dZ`` stacked, if H_Z comes without a fake-news pass; else None.
 
-    Only reads the Jacobian cache (never computes Jacobians): with a het block inside,
-    computing H_Z costs more than the path evaluation the guess saves.
+    H_Z is read from the model's cache, or composed when every heterogeneous-agent
+    Jacobian it needs is already cached (e.g. the shock enters a simple block upstream of
+    the household, whose Jacobian H_U needed anyway). A new fake-news pass is never run:
+    it costs more than the path evaluation the guess saves.
     """
-    cache = getattr(block, "_jac_cache", None)
-    if not cache:
+    try:
+        with cached_jacobians_only():
+            J = block.jacobian(ss, list(shocks), targets, T=T)
+    except JacobianNotCached:
         return None
-    fp = ss.fingerprint()
-    need = set(shocks)
-    for (key_fp, ins, outs, key_T), J in list(cache.items()):
-        if key_fp == fp and key_T == T and need <= set(ins) and set(targets) <= set(outs):
-            dH = J.subset(targets, need).apply(shocks)
-            rhs = np.concatenate([dH[t] for t in targets])
-            x = -lu.solve(rhs)
-            return x if np.all(np.isfinite(x)) else None
-    return None
+    dH = J.apply(shocks)
+    rhs = np.concatenate([dH[t] if t in dH else np.zeros(T) for t in targets])
+    x = -lu.solve(rhs)
+    return x if np.all(np.isfinite(x)) else None
 
 
 def solve_impulse_nonlinear(
