@@ -283,6 +283,22 @@ def apply_markov_expectation(X, Pi, out):
 
 
 @njit(cache=True)
+def _corner_sum(coef, col, k, dcont, out):
+    """out[e, m] = sum_{b,c} coef[k, b, c, e, m] dcont[b, e, col[c, e, m]]."""
+    B, C = coef.shape[1], coef.shape[2]
+    E, M = out.shape
+    # innermost loop over m: contiguous in coef, col and out
+    for e in range(E):
+        for m in range(M):
+            out[e, m] = 0.0
+    for b in range(B):
+        for c in range(C):
+            for e in range(E):
+                for m in range(M):
+                    out[e, m] += coef[k, b, c, e, m] * dcont[b, e, col[c, e, m]]
+
+
+@njit(cache=True)
 def apply_local_derivative(coef, col, dcont, out):
     """out[n, k, e, m] = sum_{b, c} coef[k, b, c, e, m] * dcont[n, b, e, col[c, e, m]].
 
@@ -291,17 +307,9 @@ def apply_local_derivative(coef, col, dcont, out):
     cell (one corner per colour c). Shapes: coef (K, B, C, E, M), col (C, E, M) int64,
     dcont (N, B, E, M), out (N, K, E, M).
     """
-    N, B, E, M = dcont.shape
-    K, C = coef.shape[0], coef.shape[2]
-    out[:] = 0.0
-    # innermost loop over m: contiguous in coef, col and out
-    for n in range(N):
-        for k in range(K):
-            for b in range(B):
-                for c in range(C):
-                    for e in range(E):
-                        for m in range(M):
-                            out[n, k, e, m] += coef[k, b, c, e, m] * dcont[n, b, e, col[c, e, m]]
+    for n in range(dcont.shape[0]):
+        for k in range(coef.shape[0]):
+            _corner_sum(coef, col, k, dcont[n], out[n, k])
 
 
 @njit(cache=True)
@@ -367,21 +375,6 @@ def aggregation_weights(coef, col, D, o_idx):
     return g
 
 
-@njit(cache=True)
-def _corner_sum(coef, col, k, dcont, out):
-    """out[e, m] = sum_{b,c} coef[k, b, c, e, m] dcont[b, e, col[c, e, m]]."""
-    B, C = coef.shape[1], coef.shape[2]
-    E, M = out.shape
-    for e in range(E):
-        for m in range(M):
-            out[e, m] = 0.0
-    for b in range(B):
-        for c in range(C):
-            for e in range(E):
-                for m in range(M):
-                    out[e, m] += coef[k, b, c, e, m] * dcont[b, e, col[c, e, m]]
-
-
 # reassociation lets the aggregation dots vectorise; no finite-math assumptions, so a
 # NaN still propagates to curlyY and curlyD
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
@@ -416,14 +409,7 @@ def local_backward_path_1d(coef, col, bw0, Pi, D, a_i, grid, b_idx, p_idx, g, cu
             w[e, m] = D[e, m] / (grid[i + 1] - grid[i])
     for j in range(1, T):
         for b in range(B):
-            for e in range(E):
-                p = Pi[e, 0]
-                for m in range(M):
-                    dcont[b, e, m] = p * bw[b, 0, m]
-                for ep in range(1, E):
-                    p = Pi[e, ep]
-                    for m in range(M):
-                        dcont[b, e, m] += p * bw[b, ep, m]
+            apply_markov_expectation(bw[b], Pi, dcont[b])
         for o in range(n_out):
             acc = 0.0
             for b in range(B):
@@ -442,14 +428,7 @@ def local_backward_path_1d(coef, col, bw0, Pi, D, a_i, grid, b_idx, p_idx, g, cu
                 q = w[e, m] * da[e, m]
                 dD[e, i] -= q
                 dD[e, i + 1] += q
-        for ep in range(E):
-            p = Pi[0, ep]
-            for m in range(M):
-                curlyD[j, ep, m] = p * dD[0, m]
-            for e in range(1, E):
-                p = Pi[e, ep]
-                for m in range(M):
-                    curlyD[j, ep, m] += p * dD[e, m]
+        apply_markov_forward(dD, Pi, curlyD[j])
         bw, nbw = nbw, bw
 
 

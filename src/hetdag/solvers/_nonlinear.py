@@ -81,7 +81,7 @@ def _cached_linear_guess(block, ss, unknowns, targets, shocks: Mapping, T: int, 
     except JacobianNotCached:
         return None
     dH = J.apply(shocks)
-    rhs = np.concatenate([dH[t] if t in dH else np.zeros(T) for t in targets])
+    rhs = np.concatenate([dH[t] for t in targets])
     x = -lu.solve(rhs)
     return x if np.all(np.isfinite(x)) else None
 
