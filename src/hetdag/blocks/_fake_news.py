@@ -31,6 +31,7 @@ from numba import njit
 
 from ..errors import NonFiniteError
 from ..jacobians._jacobian_dict import JacobianDict
+from ..utils._scratch import Scratch, empty, thread_scratch
 from ..utils._threads import in_threads
 from ._het_kernels import aggregation_weights, expectation_path_1d, local_backward_path_1d
 from ._law_of_motion import _markov_axis, expectation_step_batch, forward_step
@@ -116,7 +117,13 @@ def _check_batchable(ctx: _Context) -> bool:
 
 
 def step1_backward(
-    ctx: _Context, inputs: list[str], outputs: list[str], T: int, h: float, scheme: str
+    ctx: _Context,
+    inputs: list[str],
+    outputs: list[str],
+    T: int,
+    h: float,
+    scheme: str,
+    scratch: Scratch | None = None,
 ):
     """curlyY (n_in, n_out, T), curlyD (n_in, T, *shape) and the input groups.
 
@@ -134,7 +141,7 @@ def step1_backward(
     n_in = len(inputs)
     signs = (1.0,) if scheme == "forward" else (1.0, -1.0)
     curlyY = np.empty((n_in, len(outputs), T))
-    curlyD = np.empty((n_in, T) + ctx.shape)
+    curlyD = empty(scratch, "curlyD", (n_in, T) + ctx.shape)
     keys = list(dict.fromkeys(list(blk.backward) + list(blk.policy) + [o.lower() for o in outputs]))
     # the steady-state step evaluated exactly as the perturbed ones are (not the stored
     # policies, which differ from one more step by the backward tolerance)
@@ -181,7 +188,7 @@ def step1_backward(
         full = (curlyY, curlyD)
         d0 = {k: v[reps] for k, v in d0.items()}
         curlyY = np.empty((len(reps),) + full[0].shape[1:])
-        curlyD = np.empty((len(reps),) + full[1].shape[1:])
+        curlyD = empty(scratch, "curlyD_reps", (len(reps),) + full[1].shape[1:])
     local = None
     if scheme == "forward" and T > 2:
         n_probe = 2 * (len(blk.backward) * 2**ctx.lottery.ndim_endo + 1)
@@ -328,10 +335,12 @@ def _record(ctx, d, outputs, curlyY, curlyD, j):
     curlyD[:, j] = ctx.policy_effect(d)
 
 
-def step2_expectations(ctx: _Context, outputs: list[str], T: int) -> np.ndarray:
+def step2_expectations(
+    ctx: _Context, outputs: list[str], T: int, scratch: Scratch | None = None
+) -> np.ndarray:
     """curlyE (n_out, T-1, *shape): curlyE[:, 0] = y_ss, curlyE[:, k] = Λ^T curlyE[:, k-1]."""
     n_out = len(outputs)
-    E = np.empty((n_out, max(T - 1, 0)) + ctx.shape)
+    E = empty(scratch, "curlyE", (n_out, max(T - 1, 0)) + ctx.shape)
     if T == 1:
         return E
     E[:, 0] = np.stack([ctx.ints[o.lower()] for o in outputs])
@@ -361,6 +370,7 @@ def step3_fake_news(
     curlyD: np.ndarray,
     curlyE: np.ndarray,
     groups: list[tuple[int, float]] | None = None,
+    scratch: Scratch | None = None,
 ) -> np.ndarray:
     """F (n_out, n_in, T, T): F[o, i, 0, s] = curlyY[i, o, s]; F[o, i, t, s] = E[o,t-1]·D[i,s].
 
@@ -373,17 +383,19 @@ def step3_fake_news(
     N = int(np.prod(curlyD.shape[2:]))
     groups = groups or [(i, 1.0) for i in range(n_in)]
     reps = sorted({r for r, _ in groups})
-    Dm = curlyD[reps].reshape(len(reps) * T, N)
+    # a view, not a copy of every input's curlyD, when no input is grouped
+    Dm = (curlyD if len(reps) == n_in else curlyD[reps]).reshape(len(reps) * T, N)
     Em = curlyE.reshape(n_out * (T - 1), N)
     # states that no shock moves mass into or out of contribute nothing to the product;
     # dropping them pays only when many are dead (the subset is a copy of E and D)
-    live = np.flatnonzero(np.any(Dm != 0.0, axis=0))
-    if live.size < 0.7 * N:
-        prod = Em[:, live] @ Dm[:, live].T  # (n_out*(T-1), n_rep*T)
+    live = _live_columns(Dm, int(0.7 * N))
+    prod = empty(scratch, "EDt", (Em.shape[0], Dm.shape[0]))  # (n_out*(T-1), n_rep*T)
+    if live is not None:
+        np.matmul(Em[:, live], Dm[:, live].T, out=prod)
     else:
-        prod = Em @ Dm.T
+        np.matmul(Em, Dm.T, out=prod)
     prod = prod.reshape(n_out, T - 1, len(reps), T)
-    F = np.empty((n_out, n_in, T, T))
+    F = empty(scratch, "F", (n_out, n_in, T, T))
     F[:, :, 0, :] = curlyY.transpose(1, 0, 2)
     for i, (r, c) in enumerate(groups):
         k = reps.index(r)
@@ -393,6 +405,30 @@ def step3_fake_news(
             F[:, i, 1:, 1:] = c * prod[:, :, k, 1:]
             F[:, i, 1:, 0] = (Em @ curlyD[i, 0].reshape(N)).reshape(n_out, T - 1)
     return F
+
+
+@njit(cache=True)
+def _live_flags(X, stop_at, live):
+    # live[c] = any(X[:, c] != 0), row by row; returns the count, or -1 once it reaches
+    # stop_at (the early rows of curlyD already reach most states, so this is cheap)
+    n = 0
+    for r in range(X.shape[0]):
+        for c in range(X.shape[1]):
+            if not live[c] and X[r, c] != 0.0:
+                live[c] = True
+                n += 1
+        if n >= stop_at:
+            return -1
+    return n
+
+
+def _live_columns(X: np.ndarray, stop_at: int) -> np.ndarray | None:
+    """Indices of the columns of X (rows, N) with a non-zero entry, or None if there are
+    at least ``stop_at`` of them."""
+    live = np.zeros(X.shape[1], dtype=np.bool_)
+    if _live_flags(X, stop_at, live) < 0:
+        return None
+    return np.flatnonzero(live)
 
 
 @njit(cache=True)
@@ -426,10 +462,12 @@ def fake_news_jacobian(
     ctx = _Context(block, ss)
     outputs = list(block.outputs)
     h = H_DEFAULT[scheme] if h is None else h
-    curlyY, curlyD, groups = step1_backward(ctx, inputs, outputs, T, h, scheme)
-    curlyE = step2_expectations(ctx, outputs, T)
+    # the intermediates (~19 MB for Krusell-Smith at T = 300) live in reused buffers
+    scratch = thread_scratch()
+    curlyY, curlyD, groups = step1_backward(ctx, inputs, outputs, T, h, scheme, scratch)
+    curlyE = step2_expectations(ctx, outputs, T, scratch)
     if T > 1:
-        F = step3_fake_news(curlyY, curlyD, curlyE, groups)
+        F = step3_fake_news(curlyY, curlyD, curlyE, groups, scratch)
     else:
         F = curlyY.transpose(1, 0, 2)[..., None]
     J = step4_jacobian(F)
