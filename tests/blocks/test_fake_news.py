@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from hetdag.errors import NonFiniteError
 from hetdag.examples import krusell_smith
 from hetdag.examples._household import household, income
 from hetdag.utils.grids import asset_grid
@@ -350,3 +351,20 @@ def test_hank_income_inputs_share_one_backward_pass(hank_ex, monkeypatch):
         for i in HANK_INPUTS:
             ref = np.asarray(separate[o][i])
             assert np.max(np.abs(np.asarray(grouped[o][i]) - ref)) < 1e-9 * np.max(np.abs(ref))
+
+
+def test_nan_in_the_jacobian_pass_raises_naming_block_and_inputs(ks_ex):
+    """An output that is NaN away from the steady state makes every Jacobian column
+    NaN; the block must say so rather than return it."""
+    hh = next(b for b in ks_ex.model.blocks if b.kind == "het")
+    r_ss = ks_ex.ss["r"]
+
+    def fragile(a, r):
+        fragile = a * (1.0 if r == r_ss else np.nan)
+        return fragile
+
+    blk = hh.add_hetoutputs([fragile])
+    ss = blk.steady_state({k: ks_ex.ss[k] for k in blk.inputs})
+    assert np.isfinite(ss["FRAGILE"])
+    with pytest.raises(NonFiniteError, match=r"Block 'household'.*NaN or inf.*\['r', 'w'\]"):
+        blk.jacobian(ss, ["r", "w"], T=20)

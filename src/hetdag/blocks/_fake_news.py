@@ -205,12 +205,6 @@ def step1_backward(
             full[0][a, :, 1:] = scale * curlyY[k, :, 1:]
             full[1][a, 1:] = scale * curlyD[k, 1:]
         curlyY, curlyD = full
-    if not (np.all(np.isfinite(curlyY)) and np.all(np.isfinite(curlyD))):
-        raise NonFiniteError(
-            f"Block {blk.name!r}: the backward step produced NaN or inf while differentiating "
-            f"with respect to {inputs}",
-            block=blk.name,
-        )
     return curlyY, curlyD, groups
 
 
@@ -470,6 +464,14 @@ def fake_news_jacobian(
         F = step3_fake_news(curlyY, curlyD, curlyE, groups, scratch)
     else:
         F = curlyY.transpose(1, 0, 2)[..., None]
+    # NaN or inf anywhere in curlyY or curlyD reaches F (NaN * 0 is NaN), and F is
+    # 20-50x smaller than curlyD: one check here instead of one there
+    if not np.isfinite(F.sum()):
+        raise NonFiniteError(
+            f"Block {block.name!r}: the backward step produced NaN or inf while "
+            f"differentiating with respect to {inputs}",
+            block=block.name,
+        )
     J = step4_jacobian(F)
     nest = {o: {i: J[b, a] for a, i in enumerate(inputs)} for b, o in enumerate(outputs)}
     return JacobianDict(nest, T, block.name)
