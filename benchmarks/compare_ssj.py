@@ -783,14 +783,15 @@ def floor_timing(case: Case, cfg: Config, res: Results, t_hd: float, t_ssj: floa
         h = getattr(fn, "H_DEFAULT", {}).get(hh.jacobian_scheme, 1e-6)
         ctx = fn._Context(hh, case.hd_ss)
         sc = Scratch()  # reused intermediates, as in the household Jacobian
-        t1, (curlyY, curlyD, _groups) = best_of(
+        t1, (curlyY, curlyD, groups) = best_of(
             lambda: fn.step1_backward(ctx, inputs, outputs, T, h, hh.jacobian_scheme, sc),
             _runs(case, cfg),
         )
         t2, curlyE = best_of(lambda: fn.step2_expectations(ctx, outputs, T, sc), _runs(case, cfg))
         t3, F = best_of(
-            lambda: fn.step3_fake_news(curlyY, curlyD, curlyE, scratch=sc), _runs(case, cfg)
+            lambda: fn.step3_fake_news(curlyY, curlyD, curlyE, groups, sc), _runs(case, cfg)
         )
+        curlyD = fn.expand_curlyD(curlyD, groups, T)  # every input's, for the floor
         t4, _ = best_of(lambda: fn.step4_jacobian(F), _runs(case, cfg))
         steps = {"1 backward (curlyY, curlyD)": t1, "2 expectations (curlyE)": t2,
                  "3 fake news (F)": t3, "4 Jacobian (J from F)": t4}  # fmt: skip

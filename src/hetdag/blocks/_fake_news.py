@@ -125,11 +125,15 @@ def step1_backward(
     scheme: str,
     scratch: Scratch | None = None,
 ):
-    """curlyY (n_in, n_out, T), curlyD (n_in, T, *shape) and the input groups.
+    """curlyY (n_in, n_out, T), curlyD stacked by group, and the input groups.
 
     Iterates the backward step from each input's j = 0 derivative; inputs that move the
     step's arguments and Markov matrices in collinear directions share one iteration
-    (``groups`` from :func:`collinear_inputs`, used again by :func:`step3_fake_news`).
+    (``groups`` from :func:`collinear_inputs`: input a has curlyD[a, s] = c curlyD[r, s]
+    for s >= 1, with r its group's representative). curlyD is returned as the rows
+    step 3 multiplies, (n_rep * T + n_in - n_rep, N): the T rows of each
+    representative (in input order), then column s = 0 of every other input;
+    :func:`expand_curlyD` gives the (n_in, T, *shape) array.
 
     Derivatives are finite differences whose step is relative to the size of what moves:
     central with ``H_PROBE * max(1, |x|)`` for an input x at j = 0; for j >= 1 either the
@@ -141,7 +145,6 @@ def step1_backward(
     n_in = len(inputs)
     signs = (1.0,) if scheme == "forward" else (1.0, -1.0)
     curlyY = np.empty((n_in, len(outputs), T))
-    curlyD = empty(scratch, "curlyD", (n_in, T) + ctx.shape)
     keys = list(dict.fromkeys(list(blk.backward) + list(blk.policy) + [o.lower() for o in outputs]))
     # the steady-state step evaluated exactly as the perturbed ones are (not the stored
     # policies, which differ from one more step by the backward tolerance)
@@ -175,8 +178,9 @@ def step1_backward(
         if Ds[0] is not None:
             ref = Ds[1] if len(Ds) == 2 else forward_step_exog(after_lottery, ctx.Pis)
             markov_part[a] = (Ds[0] - ref) / (step * len(Ds))
-    _record(ctx, d0, outputs, curlyY, curlyD, 0)
-    curlyD[:, 0] += markov_part
+    D0 = np.empty((n_in, 1) + ctx.shape)
+    _record(ctx, d0, outputs, curlyY, D0, 0)
+    D0 = D0[:, 0] + markov_part
     # j >= 1: only the continuation value moves, linearly in d0's backward variables.
     # Inputs that move the step's arguments (and Markov matrices) in one direction, e.g.
     # w, N, div, tax all moving income y, move those proportionally: they share one pass.
@@ -184,11 +188,16 @@ def step1_backward(
     # at the borrowing-constraint kink depend on the step size.)
     groups = collinear_inputs(moved)
     reps = sorted({r for r, _ in groups})
-    if len(reps) < n_in:
-        full = (curlyY, curlyD)
+    others = [a for a, (r, _) in enumerate(groups) if r != a]
+    n_rep, N = len(reps), D0[0].size
+    stack = empty(scratch, "curlyD", (n_rep * T + len(others), N))
+    curlyD = stack[: n_rep * T].reshape((n_rep, T) + ctx.shape)
+    curlyD[:, 0] = D0[reps]
+    stack[n_rep * T :] = D0[others].reshape(len(others), N)
+    Y = curlyY
+    if others:
         d0 = {k: v[reps] for k, v in d0.items()}
-        curlyY = np.empty((len(reps),) + full[0].shape[1:])
-        curlyD = empty(scratch, "curlyD_reps", (len(reps),) + full[1].shape[1:])
+        Y = np.empty((n_rep,) + curlyY.shape[1:])
     local = None
     if scheme == "forward" and T > 2:
         n_probe = 2 * (len(blk.backward) * 2**ctx.lottery.ndim_endo + 1)
@@ -196,16 +205,29 @@ def step1_backward(
             ctx, keys, H_PROBE, lambda batch: _stack_step(ctx, ctx.values, batch, n_probe)
         )
     if local is not None:
-        _iterate_local(ctx, local, d0, keys, outputs, curlyY, curlyD, T)
+        _iterate_local(ctx, local, d0, keys, outputs, Y, curlyD, T)
     else:
-        _iterate_full(ctx, d0, keys, outputs, curlyY, curlyD, T, h, signs, difference)
-    if len(reps) < n_in:
+        _iterate_full(ctx, d0, keys, outputs, Y, curlyD, T, h, signs, difference)
+    if others:
         for a, (r, scale) in enumerate(groups):
-            k = reps.index(r)
-            full[0][a, :, 1:] = scale * curlyY[k, :, 1:]
-            full[1][a, 1:] = scale * curlyD[k, 1:]
-        curlyY, curlyD = full
-    return curlyY, curlyD, groups
+            curlyY[a, :, 1:] = scale * Y[reps.index(r), :, 1:]
+    return curlyY, stack, groups
+
+
+def expand_curlyD(stack: np.ndarray, groups: list[tuple[int, float]], T: int) -> np.ndarray:
+    """curlyD (n_in, T, N) of every input from :func:`step1_backward`'s stacked rows."""
+    reps = sorted({r for r, _ in groups})
+    others = [a for a, (r, _) in enumerate(groups) if r != a]
+    n_rep = len(reps)
+    out = np.empty((len(groups), T, stack.shape[1]))
+    for a, (r, c) in enumerate(groups):
+        rows = stack[reps.index(r) * T : (reps.index(r) + 1) * T]
+        if r == a:
+            out[a] = rows
+        else:
+            out[a, 0] = stack[n_rep * T + others.index(a)]
+            out[a, 1:] = c * rows[1:]
+    return out
 
 
 def _value_direction(blk, vs: list[dict], step: float) -> np.ndarray:
@@ -368,36 +390,40 @@ def step3_fake_news(
 ) -> np.ndarray:
     """F (n_out, n_in, T, T): F[o, i, 0, s] = curlyY[i, o, s]; F[o, i, t, s] = E[o,t-1]·D[i,s].
 
-    With ``groups`` (from :func:`step1_backward`: input i has curlyD[i, s] = c curlyD[r, s]
-    for s >= 1) the product runs over the representatives r only; a grouped input's
-    columns s >= 1 are c times its representative's and its column s = 0 is one
-    matrix-vector product.
+    ``curlyD`` is either every input's (n_in, T, *shape), or with ``groups`` the stacked
+    rows of :func:`step1_backward` (each representative's T rows, then column 0 of each
+    grouped input): one product covers them all, and a grouped input's columns s >= 1
+    are c times its representative's.
     """
     n_in, n_out, T = curlyY.shape
-    N = int(np.prod(curlyD.shape[2:]))
-    groups = groups or [(i, 1.0) for i in range(n_in)]
+    if groups is None:
+        groups = [(i, 1.0) for i in range(n_in)]
+        curlyD = curlyD.reshape(n_in * T, -1)
     reps = sorted({r for r, _ in groups})
-    # a view, not a copy of every input's curlyD, when no input is grouped
-    Dm = (curlyD if len(reps) == n_in else curlyD[reps]).reshape(len(reps) * T, N)
+    others = [a for a, (r, _) in enumerate(groups) if r != a]
+    n_rep = len(reps)
+    Dm = curlyD  # (n_rep * T + len(others), N), rows contiguous: no copy
+    N = Dm.shape[1]
     Em = curlyE.reshape(n_out * (T - 1), N)
     # states that no shock moves mass into or out of contribute nothing to the product;
     # dropping them pays only when many are dead (the subset is a copy of E and D)
     live = _live_columns(Dm, int(0.7 * N))
-    prod = empty(scratch, "EDt", (Em.shape[0], Dm.shape[0]))  # (n_out*(T-1), n_rep*T)
+    prod = empty(scratch, "EDt", (Em.shape[0], Dm.shape[0]))
     if live is not None:
         np.matmul(Em[:, live], Dm[:, live].T, out=prod)
     else:
         np.matmul(Em, Dm.T, out=prod)
-    prod = prod.reshape(n_out, T - 1, len(reps), T)
+    prod = prod.reshape(n_out, T - 1, Dm.shape[0])
     F = empty(scratch, "F", (n_out, n_in, T, T))
     F[:, :, 0, :] = curlyY.transpose(1, 0, 2)
     for i, (r, c) in enumerate(groups):
         k = reps.index(r)
+        cols = prod[:, :, k * T : (k + 1) * T]
         if r == i:
-            F[:, i, 1:, :] = prod[:, :, k, :]
+            F[:, i, 1:, :] = cols
         else:
-            F[:, i, 1:, 1:] = c * prod[:, :, k, 1:]
-            F[:, i, 1:, 0] = (Em @ curlyD[i, 0].reshape(N)).reshape(n_out, T - 1)
+            F[:, i, 1:, 1:] = c * cols[:, :, 1:]
+            F[:, i, 1:, 0] = prod[:, :, n_rep * T + others.index(i)]
     return F
 
 
@@ -478,6 +504,7 @@ def fake_news_jacobian(
 
 
 __all__ = [
+    "expand_curlyD",
     "fake_news_jacobian",
     "forward_step",
     "step1_backward",
