@@ -176,6 +176,29 @@ def _constrained_gap(wa, a_grid, ap, x, cash, eis, chi0, chi1, chi2):
 
 
 @njit(cache=True)
+def _constrained_gap_quadratic(wa, a_grid, ap, x, inv_s, cash, eis, chi1, j):
+    # _constrained_gap for chi2 = 2 (Psi = chi1 d^2 / (2 s)), with the segment found by
+    # walking from the hint j (Newton's iterates move little): returns (f, df, j)
+    n = a_grid.shape[0]
+    while j > 0 and ap < a_grid[j]:
+        j -= 1
+    while j < n - 2 and ap >= a_grid[j + 1]:
+        j += 1
+    slope = (wa[j + 1] - wa[j]) / (a_grid[j + 1] - a_grid[j])
+    w = wa[j] + slope * (ap - a_grid[j])
+    d = ap - x
+    g = chi1 * d * inv_s  # Psi_1
+    c = cash - ap - 0.5 * g * d
+    if c <= 0.0:
+        return -np.inf, 0.0, j
+    p1 = 1.0 + g
+    uc = marginal_utility(c, eis)
+    f = w - uc * p1
+    df = slope - uc * (p1 * p1 / (eis * c) + chi1 * inv_s)
+    return f, df, j
+
+
+@njit(cache=True)
 def solve_constrained(wa, a_grid, x, cash, guess, eis, chi0, chi1, chi2):
     """a' at the liquid constraint: W_a(a') = c^{-1/eis} (1 + Psi_1), c from the budget.
 
@@ -196,8 +219,14 @@ def solve_constrained(wa, a_grid, x, cash, guess, eis, chi0, chi1, chi2):
         if f <= 0.0:
             return lo
     ap = guess if lo < guess < hi else min(max(x, lo), 0.5 * (lo + hi))
+    quadratic = chi2 == 2.0
+    inv_s = 1.0 / s
+    j = _segment(a_grid, ap)
     for _ in range(100):
-        f, df = _constrained_gap(wa, a_grid, ap, x, cash, eis, chi0, chi1, chi2)
+        if quadratic:
+            f, df, j = _constrained_gap_quadratic(wa, a_grid, ap, x, inv_s, cash, eis, chi1, j)
+        else:
+            f, df = _constrained_gap(wa, a_grid, ap, x, cash, eis, chi0, chi1, chi2)
         if f > 0.0:
             lo = ap
         else:
@@ -252,33 +281,84 @@ def solve_node_quadratic(wa, wb, a_grid, x, inv_s, k, chi1):
 
 
 @njit(cache=True)
+def _gap_segments(wa, wb, a_grid, x, inv_s, chi1, kseg):
+    """For chi2 = 2 and each today's a_i: the segment k of the a' grid where the gap
+    ``W_a - W_b (1 + Psi_1)`` turns from positive to non-positive (the walk of
+    :func:`solve_node_quadratic`, which starts from the last i's segment); -1 for the
+    corner ``a' = a_grid[0]``, n - 1 when it never turns."""
+    n = a_grid.shape[0]
+    k = 0
+    for i in range(x.shape[0]):
+        hk = wa[k] - wb[k] * (1.0 + chi1 * (a_grid[k] - x[i]) * inv_s[i])
+        while k > 0 and hk <= 0.0:
+            k -= 1
+            hk = wa[k] - wb[k] * (1.0 + chi1 * (a_grid[k] - x[i]) * inv_s[i])
+        if hk <= 0.0:
+            kseg[i] = -1
+            k = 0
+            continue
+        h1 = wa[k + 1] - wb[k + 1] * (1.0 + chi1 * (a_grid[k + 1] - x[i]) * inv_s[i])
+        while h1 > 0.0 and k < n - 2:
+            k += 1
+            h1 = wa[k + 1] - wb[k + 1] * (1.0 + chi1 * (a_grid[k + 1] - x[i]) * inv_s[i])
+        kseg[i] = n - 1 if h1 > 0.0 else k
+
+
+@njit(cache=True)
 def egm_nodes(Wb, Wa, b_grid, a_grid, y, ra, rb, eis, chi0, chi1, chi2, ap_node, b_endo):
     """Unconstrained solutions on the (b', a) grid: for every row r (an exogenous state,
     possibly batched), choice b'_j and today's a_i, the a' solving the a-FOC, and the
     today's b from the budget with c = W_b(b'_j, a')^{-eis}.
 
     Wb, Wa, ap_node, b_endo: (m, n_b, n_a) with ap_node/b_endo indexed [r, j, i]; y (m,).
+    For chi2 = 2 the segments are found first (a walk) and the roots then solved in a
+    loop without data-dependent control flow, which vectorises.
     """
     m, n_b, n_a = Wb.shape
     x = (1.0 + ra) * a_grid
     inv_s = 1.0 / (x + chi0)
+    inv_rb = 1.0 / (1.0 + rb)
+    kseg = np.empty(n_a, dtype=np.int64)
     quadratic = chi2 == 2.0
     for r in range(m):
         for j in range(n_b):
             wa = Wa[r, j]
             wb = Wb[r, j]
-            k = 0
-            for i in range(n_a):
-                if quadratic:
-                    ap, wbt, k = solve_node_quadratic(wa, wb, a_grid, x[i], inv_s[i], k, chi1)
+            if quadratic:
+                _gap_segments(wa, wb, a_grid, x, inv_s, chi1, kseg)
+                for i in range(n_a):
+                    k = min(max(kseg[i], 0), n_a - 2)
+                    # gap(t) = qa t^2 + qb t + hk on t in [0, 1], gap(0) > 0 >= gap(1)
+                    da = a_grid[k + 1] - a_grid[k]
+                    dwb = wb[k + 1] - wb[k]
+                    q0 = 1.0 + chi1 * (a_grid[k] - x[i]) * inv_s[i]
+                    dq = chi1 * da * inv_s[i]
+                    hk = wa[k] - wb[k] * q0
+                    h1 = wa[k + 1] - wb[k + 1] * (q0 + dq)
+                    qa = -dwb * dq
+                    qb = (wa[k + 1] - wa[k]) - wb[k] * dq - dwb * q0
+                    sq = np.sqrt(max(qb * qb - 4.0 * qa * hk, 0.0))
+                    qq = -0.5 * (qb - sq) if qb < 0.0 else -0.5 * (qb + sq)
+                    t = hk / qq if qq != 0.0 else 0.0
+                    t2 = qq / qa if qa != 0.0 else 0.0
+                    t_lin = hk / (hk - h1) if hk != h1 else 0.0
+                    t = t if 0.0 <= t <= 1.0 else (t2 if 0.0 <= t2 <= 1.0 else t_lin)
+                    t = 0.0 if kseg[i] < 0 else (1.0 if kseg[i] == n_a - 1 else t)
+                    ap = a_grid[k] + t * da
+                    wbt = wb[k] + t * dwb
                     d = ap - x[i]
                     p = 0.5 * chi1 * d * d * inv_s[i]
-                else:
+                    c = inverse_marginal_utility(wbt, eis)
+                    ap_node[r, j, i] = ap
+                    b_endo[r, j, i] = (c + b_grid[j] + ap + p - x[i] - y[r]) * inv_rb
+            else:
+                k = 0
+                for i in range(n_a):
                     ap, wbt, k = solve_node(wa, wb, a_grid, x[i], k, chi0, chi1, chi2)
                     p = psi(ap, x[i], chi0, chi1, chi2)
-                c = inverse_marginal_utility(wbt, eis)
-                ap_node[r, j, i] = ap
-                b_endo[r, j, i] = (c + b_grid[j] + ap + p - x[i] - y[r]) / (1.0 + rb)
+                    c = inverse_marginal_utility(wbt, eis)
+                    ap_node[r, j, i] = ap
+                    b_endo[r, j, i] = (c + b_grid[j] + ap + p - x[i] - y[r]) * inv_rb
 
 
 @njit(cache=True)
@@ -320,16 +400,42 @@ def policies_on_grid(
                 guess = solve_constrained(Wa[r, 0], a_grid, x, cash, guess, eis, chi0, chi1, chi2)
                 b_out[r, ib, i] = b_grid[0]
                 a_out[r, ib, i] = guess
-            for ib in range(n_b):
-                bp = b_out[r, ib, i]
-                ap = a_out[r, ib, i]
-                p = psi(ap, x, chi0, chi1, chi2)
-                c = (1.0 + rb) * b_grid[ib] + x + y[r] - bp - ap - p
-                if not c > 0.0:
-                    c = np.nan
-                uc = marginal_utility(c, eis)
-                c_out[r, ib, i] = c
-                psi_out[r, ib, i] = p
-                uc_out[r, ib, i] = uc
-                vb_out[r, ib, i] = (1.0 + rb) * uc
-                va_out[r, ib, i] = uc * (1.0 + ra) * (1.0 - psi_x(ap, x, chi0, chi1, chi2))
+    # the budget and envelope conditions state by state, in memory order (i innermost),
+    # after the searches above: this loop has no branches on the data and vectorises
+    x = (1.0 + ra) * a_grid
+    inv_s = 1.0 / (x + chi0)
+    for r in range(m):
+        for ib in range(n_b):
+            coh = (1.0 + rb) * b_grid[ib] + y[r]
+            if chi2 == 2.0:
+                for i in range(n_a):
+                    bp = b_out[r, ib, i]
+                    d = a_out[r, ib, i] - x[i]
+                    g = chi1 * d * inv_s[i]  # Psi_1
+                    p = 0.5 * g * d
+                    c = coh + x[i] - bp - a_out[r, ib, i] - p
+                    uc = marginal_utility(c, eis)
+                    c_out[r, ib, i] = c
+                    psi_out[r, ib, i] = p
+                    uc_out[r, ib, i] = uc
+                    vb_out[r, ib, i] = (1.0 + rb) * uc
+                    # Psi_x = -Psi_1 - Psi / s for chi2 = 2
+                    va_out[r, ib, i] = uc * (1.0 + ra) * (1.0 + g + p * inv_s[i])
+            else:
+                for i in range(n_a):
+                    bp = b_out[r, ib, i]
+                    ap = a_out[r, ib, i]
+                    p = psi(ap, x[i], chi0, chi1, chi2)
+                    c = coh + x[i] - bp - ap - p
+                    uc = marginal_utility(c, eis)
+                    c_out[r, ib, i] = c
+                    psi_out[r, ib, i] = p
+                    uc_out[r, ib, i] = uc
+                    vb_out[r, ib, i] = (1.0 + rb) * uc
+                    va_out[r, ib, i] = uc * (1.0 + ra) * (1.0 - psi_x(ap, x[i], chi0, chi1, chi2))
+            for i in range(n_a):
+                if not c_out[r, ib, i] > 0.0:  # non-positive consumption: NaN, reported
+                    c_out[r, ib, i] = np.nan
+                    uc_out[r, ib, i] = np.nan
+                    vb_out[r, ib, i] = np.nan
+                    va_out[r, ib, i] = np.nan
