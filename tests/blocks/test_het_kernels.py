@@ -340,6 +340,27 @@ def test_stationary_distribution_sparse_path(rng, monkeypatch):
     assert len(calls) == 1
 
 
+def test_stationary_distribution_hands_over_early_when_the_rate_says_so(rng, monkeypatch):
+    """Python-path forward iteration (two exogenous chains) on a chain too slow for the
+    budget: after the first rate check it stops and the direct solve gives the answer
+    (before, all 2,000 iterations ran first)."""
+    its = []
+    iterate = LOM._iterate
+    monkeypatch.setattr(
+        LOM, "_iterate", lambda *a, **k: (lambda r: its.append(r[2]) or r)(iterate(*a, **k))
+    )
+    grid = np.linspace(0, 1, 60)
+    x = np.stack([np.clip(grid + 0.002 * (e - 1) + 1e-3, 0, 1) for e in range(3)])
+    x = np.stack([x, x])  # (2, 3, 60)
+    Pi = np.full((3, 3), 0.0005) + np.eye(3) * (1 - 0.0015)
+    Pis = [np.array([[0.9, 0.1], [0.2, 0.8]]), Pi]
+    lot = Lottery.from_policy_1d(x, grid)
+    D = stationary_distribution(lot, Pis)
+    ref = _dense_stationary(transition_matrix(lot, Pis).toarray()).reshape(lot.shape)
+    assert np.all(D >= 0) and np.allclose(D, ref, atol=1e-10)
+    assert its[0] <= LOM._GIVE_UP_AFTER + 10 < LOM._FORWARD_BUDGET
+
+
 def test_stationary_distribution_raises_convergence_error():
     grid = np.linspace(0, 1, 5)
     lot = Lottery.from_policy_1d(np.stack([grid, grid]), grid)
