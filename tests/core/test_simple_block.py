@@ -216,3 +216,17 @@ def test_shift_matrix_dense_definition():
         if t - 2 >= 0:
             ref[t, t - 2] = 3.0
     np.testing.assert_array_equal(M, ref)
+
+
+@pytest.mark.parametrize("k", [-6, -5, -2, 0, 3, 4, 5, 9])
+def test_single_shift_apply_equals_its_dense_definition(k):
+    """One scaled shift takes its own path in apply(); beyond the horizon it is zero."""
+    T = 5
+    S = ShiftMatrix({k: -1.5}, T)
+    ref = np.zeros((T, T))
+    for t in range(T):
+        if 0 <= t + k < T:
+            ref[t, t + k] = -1.5
+    x = np.arange(1.0, 1.0 + 3 * T).reshape(T, 3)
+    np.testing.assert_array_equal(S.apply(x), ref @ x)
+    np.testing.assert_array_equal(S.apply(x[:, 0]), ref @ x[:, 0])

@@ -68,8 +68,20 @@ class ShiftMatrix:
     def apply(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """``J @ x`` for x of shape (T,) or (T, m) without forming J."""
         x = np.asarray(x, dtype=float)
-        out = np.zeros_like(x)
         T = self.T
+        if len(self.coeffs) == 1:  # the common case: one scaled shift, no temporaries
+            ((k, c),) = self.coeffs.items()
+            out = np.empty_like(x)
+            if abs(k) >= T:
+                out[:] = 0.0
+            elif k >= 0:
+                np.multiply(x[k:], c, out=out[: T - k])
+                out[T - k :] = 0.0
+            else:
+                np.multiply(x[: T + k], c, out=out[-k:])
+                out[:-k] = 0.0
+            return out
+        out = np.zeros_like(x)
         for k, c in self.coeffs.items():
             if k >= 0:
                 if k < T:
