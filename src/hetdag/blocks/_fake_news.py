@@ -72,11 +72,13 @@ class _Context:
 
 
 def _perturbed_values(ctx: _Context, name: str, x: float) -> dict:
-    blk = ctx.block
+    """The step's values with input ``name`` at ``x``: only the hetinputs that read it
+    (transitively) run again (KS: income for w; the grids and Markov chain for none)."""
     v = dict(ctx.values)
     v[name] = x
-    if name in blk.hetinputs.inputs:
-        v.update(blk.hetinputs.evaluate({i: v[i] for i in blk.inputs}))
+    for f, ins, outs in ctx.block.hetinputs.moving([name]):
+        res = f(*[v[i] for i in ins])
+        v.update(zip(outs, res if isinstance(res, tuple) else (res,)))
     return v
 
 
