@@ -63,8 +63,8 @@ SSJ_FINE = {"h": 1e-5, "twosided": True}
 @dataclass
 class Config:
     T: int = 300
-    runs: int = 5
-    runs_slow: int = 3
+    runs: int = 9
+    runs_slow: int = 5
     grids: dict = field(
         default_factory=lambda: {"ks": (7, 500), "hank": (7, 500), "two_asset": (3, 50, 70)}
     )
