@@ -244,48 +244,11 @@ def solve_constrained(wa, a_grid, x, cash, guess, eis, chi0, chi1, chi2):
 
 
 @njit(cache=True)
-def solve_node_quadratic(wa, wb, a_grid, x, inv_s, k, chi1):
-    """:func:`solve_node` for chi2 = 2, where the gap is quadratic on each segment.
-
-    ``inv_s = 1 / (x + chi0)``. Same returns; the root comes from the
-    cancellation-free quadratic formula.
-    """
-    n = a_grid.shape[0]
-    hk = wa[k] - wb[k] * (1.0 + chi1 * (a_grid[k] - x) * inv_s)
-    while k > 0 and hk <= 0.0:
-        k -= 1
-        hk = wa[k] - wb[k] * (1.0 + chi1 * (a_grid[k] - x) * inv_s)
-    if hk <= 0.0:
-        return a_grid[0], wb[0], 0
-    h1 = wa[k + 1] - wb[k + 1] * (1.0 + chi1 * (a_grid[k + 1] - x) * inv_s)
-    while h1 > 0.0 and k < n - 2:
-        k += 1
-        hk = h1
-        h1 = wa[k + 1] - wb[k + 1] * (1.0 + chi1 * (a_grid[k + 1] - x) * inv_s)
-    if h1 > 0.0:
-        return a_grid[n - 1], wb[n - 1], n - 2
-    # gap(t) = qa t^2 + qb t + hk on t in [0, 1], gap(0) > 0 >= gap(1)
-    da = a_grid[k + 1] - a_grid[k]
-    dwb = wb[k + 1] - wb[k]
-    q0 = 1.0 + chi1 * (a_grid[k] - x) * inv_s
-    dq = chi1 * da * inv_s
-    qa = -dwb * dq
-    qb = (wa[k + 1] - wa[k]) - wb[k] * dq - dwb * q0
-    disc = max(qb * qb - 4.0 * qa * hk, 0.0)
-    qq = -0.5 * (qb - np.sqrt(disc)) if qb < 0.0 else -0.5 * (qb + np.sqrt(disc))
-    t = hk / qq if qq != 0.0 else 0.0
-    if not 0.0 <= t <= 1.0:
-        t2 = qq / qa if qa != 0.0 else 0.0
-        t = t2 if 0.0 <= t2 <= 1.0 else hk / (hk - h1)
-    return a_grid[k] + t * da, wb[k] + t * dwb, k
-
-
-@njit(cache=True)
 def _gap_segments(wa, wb, a_grid, x, inv_s, chi1, kseg):
     """For chi2 = 2 and each today's a_i: the segment k of the a' grid where the gap
     ``W_a - W_b (1 + Psi_1)`` turns from positive to non-positive (the walk of
-    :func:`solve_node_quadratic`, which starts from the last i's segment); -1 for the
-    corner ``a' = a_grid[0]``, n - 1 when it never turns."""
+    :func:`solve_node`, starting from the last i's segment); -1 for the corner
+    ``a' = a_grid[0]``, n - 1 when it never turns. ``inv_s = 1 / (x + chi0)``."""
     n = a_grid.shape[0]
     k = 0
     for i in range(x.shape[0]):
@@ -337,6 +300,7 @@ def egm_nodes(Wb, Wa, b_grid, a_grid, y, ra, rb, eis, chi0, chi1, chi2, ap_node,
                     h1 = wa[k + 1] - wb[k + 1] * (q0 + dq)
                     qa = -dwb * dq
                     qb = (wa[k + 1] - wa[k]) - wb[k] * dq - dwb * q0
+                    # roots hk / qq and qq / qa: the cancellation-free quadratic formula
                     sq = np.sqrt(max(qb * qb - 4.0 * qa * hk, 0.0))
                     qq = -0.5 * (qb - sq) if qb < 0.0 else -0.5 * (qb + sq)
                     t = hk / qq if qq != 0.0 else 0.0
