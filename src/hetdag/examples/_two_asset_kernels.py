@@ -275,7 +275,7 @@ def egm_nodes(Wb, Wa, b_grid, a_grid, y, ra, rb, eis, chi0, chi1, chi2, ap_node,
 
     Wb, Wa, ap_node, b_endo: (m, n_b, n_a) with ap_node/b_endo indexed [r, j, i]; y (m,).
     For chi2 = 2 the segments are found first (a walk) and the roots then solved in a
-    loop without data-dependent control flow, which vectorises.
+    second loop, with the rare fallbacks (root outside the segment) out of its way.
     """
     m, n_b, n_a = Wb.shape
     x = (1.0 + ra) * a_grid
@@ -304,9 +304,10 @@ def egm_nodes(Wb, Wa, b_grid, a_grid, y, ra, rb, eis, chi0, chi1, chi2, ap_node,
                     sq = np.sqrt(max(qb * qb - 4.0 * qa * hk, 0.0))
                     qq = -0.5 * (qb - sq) if qb < 0.0 else -0.5 * (qb + sq)
                     t = hk / qq if qq != 0.0 else 0.0
-                    t2 = qq / qa if qa != 0.0 else 0.0
-                    t_lin = hk / (hk - h1) if hk != h1 else 0.0
-                    t = t if 0.0 <= t <= 1.0 else (t2 if 0.0 <= t2 <= 1.0 else t_lin)
+                    if not 0.0 <= t <= 1.0:  # rare: the other root, or the secant
+                        t2 = qq / qa if qa != 0.0 else 0.0
+                        t_lin = hk / (hk - h1) if hk != h1 else 0.0
+                        t = t2 if 0.0 <= t2 <= 1.0 else t_lin
                     t = 0.0 if kseg[i] < 0 else (1.0 if kseg[i] == n_a - 1 else t)
                     ap = a_grid[k] + t * da
                     wbt = wb[k] + t * dwb
@@ -358,12 +359,20 @@ def policies_on_grid(
                 ap = ap_node[r, jb, i] + w * (ap_node[r, jb + 1, i] - ap_node[r, jb, i])
                 b_out[r, ib, i] = max(bp, b_grid[0])
                 a_out[r, ib, i] = max(ap, a_grid[0])
-            guess = ap_node[r, 0, i]  # the constrained solution at b = kink
+            # walking down in b from the kink, where the constrained a' is the node's;
+            # each start is the linear extrapolation of the last two solutions in cash
+            prev_cash = (1.0 + rb) * kink + x + y[r] - b_grid[0]
+            prev = ap_node[r, 0, i]
+            slope = 0.0
             for ib in range(n_con - 1, -1, -1):
                 cash = (1.0 + rb) * b_grid[ib] + x + y[r] - b_grid[0]
-                guess = solve_constrained(Wa[r, 0], a_grid, x, cash, guess, eis, chi0, chi1, chi2)
+                guess = prev + slope * (cash - prev_cash)
+                ap = solve_constrained(Wa[r, 0], a_grid, x, cash, guess, eis, chi0, chi1, chi2)
+                if cash != prev_cash:
+                    slope = (ap - prev) / (cash - prev_cash)
+                prev, prev_cash = ap, cash
                 b_out[r, ib, i] = b_grid[0]
-                a_out[r, ib, i] = guess
+                a_out[r, ib, i] = ap
     # the budget and envelope conditions state by state, in memory order (i innermost),
     # after the searches above: this loop has no branches on the data and vectorises
     x = (1.0 + ra) * a_grid
