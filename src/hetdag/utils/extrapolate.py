@@ -38,17 +38,25 @@ def rre(X: NDArray[np.float64]) -> NDArray[np.float64]:
         if L is not None and np.min(np.diag(L)) ** 2 > 1e-8:
             y = np.linalg.solve(L, -(W @ U[-1]) / s)
             beta = np.linalg.solve(L.T, y) / s
-            return X[-1] + beta @ (X[1:-1] - X[-1])
+            return _combine(X, U, beta)
     beta = np.linalg.lstsq(W.T, -U[-1], rcond=None)[0]
-    return X[-1] + beta @ (X[1:-1] - X[-1])
+    return _combine(X, U, beta)
+
+
+def _combine(X: NDArray, U: NDArray, beta: NDArray) -> NDArray[np.float64]:
+    # X[-1] + beta @ (X[1:-1] - X[-1]) = X[-1] - cumsum(beta) @ U[1:], since
+    # X[i] - X[-1] = -(U[i] + ... + U[-1]): the same differences form without an (m, N)
+    # temporary
+    return X[-1] - np.cumsum(beta) @ U[1:]
 
 
 class IterateExtrapolator:
     """Record iterates in cycles and propose RRE jumps.
 
     From iteration ``start`` on, every ``period`` iterations, the last ``m + 2`` iterates
-    are combined by :func:`rre`. ``push(it, x, diff)`` stores ``x`` when it will be
-    needed and returns the jump (or None); ``diff`` is the iteration's current step
+    are combined by :func:`rre`. ``push(it, x, diff)`` stores ``x`` (by reference: the
+    caller must not modify it afterwards) when it will be needed and returns the jump
+    (or None); ``diff`` is the iteration's current step
     change. Jumps stop for good when the change has not fallen since the previous jump
     (they are not helping) or when a jump would move ``x`` 100x farther than the
     distance left that the last two differences imply. When the caller finds that a jump
@@ -73,7 +81,7 @@ class IterateExtrapolator:
     def push(self, it: int, x: NDArray, diff: float) -> NDArray | None:
         if not self.wants(it):
             return None
-        self.buf.append(np.array(x, dtype=np.float64).ravel())
+        self.buf.append(np.asarray(x, dtype=np.float64).ravel())
         if it < self.next:
             return None
         X, self.buf = np.array(self.buf[-(self.m + 2) :]), []
