@@ -32,3 +32,18 @@ def test_workers_are_pinned_one_per_cpu():
     if os.environ.get("HETDAG_PIN_THREADS", "1") != "0":
         for c, ex in workers.items():
             assert ex.submit(os.sched_getaffinity, 0).result() == {c}
+
+
+def _two_tasks():
+    return _threads.in_threads([lambda: 1, lambda: 2])
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
+def test_a_forked_child_starts_its_own_workers():
+    """The parent's worker threads do not exist in a forked child; submitting to their
+    executors there would wait forever."""
+    import multiprocessing
+
+    assert _two_tasks() == [1, 2]  # the parent has workers now
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_two_tasks).get(timeout=60) == [1, 2]

@@ -22,6 +22,16 @@ _WORKERS: dict[int, ThreadPoolExecutor] | None = None  # CPU (or slot) -> one th
 _GETCPU: Callable[[], int] | None = None
 
 
+def _forget_workers() -> None:
+    # a forked child has none of the parent's threads: start its own when first needed
+    global _WORKERS
+    _WORKERS = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers)
+
+
 def _cpus() -> list[int]:
     try:
         return sorted(os.sched_getaffinity(0))
