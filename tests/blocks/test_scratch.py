@@ -19,6 +19,20 @@ def test_scratch_reuses_within_cap_and_not_beyond():
     assert s.nbytes() <= s.cap
 
 
+def test_a_new_use_evicts_only_buffers_it_has_not_asked_for():
+    s = Scratch()
+    s.cap = 1000  # bytes
+    s.begin()
+    s.array("x", (50,))  # 400 B
+    s.array("y", (50,))  # 400 B
+    assert s.nbytes() == 800
+    s.begin()  # a larger problem: x grows to 800 B and only fits without y
+    s.array("x", (100,))
+    assert set(s._buf) == {"x"} and s.nbytes() == 800
+    s.array("z", (50,))  # does not fit next to x, which this use holds: not kept
+    assert set(s._buf) == {"x"}
+
+
 def test_each_thread_has_its_own_scratch():
     got = []
     t = threading.Thread(target=lambda: got.append(thread_scratch()))

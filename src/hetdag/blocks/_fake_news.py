@@ -486,6 +486,7 @@ def fake_news_jacobian(
     h = H_DEFAULT[scheme] if h is None else h
     # the intermediates (~19 MB for Krusell-Smith at T = 300) live in reused buffers
     scratch = thread_scratch()
+    scratch.begin()
     curlyY, curlyD, groups = step1_backward(ctx, inputs, outputs, T, h, scheme, scratch)
     curlyE = step2_expectations(ctx, outputs, T, scratch)
     if T > 1:

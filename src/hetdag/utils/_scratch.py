@@ -23,23 +23,34 @@ class Scratch:
     """Flat float64 buffers by role; :meth:`array` returns a view of the requested shape.
 
     A caller must not let such a view outlive its use: the next request for the same
-    role (in this thread) overwrites it.
+    role (in this thread) overwrites it. Each use (e.g. one Jacobian) starts with
+    :meth:`begin`; a buffer that does not fit under the cap evicts the ones the current
+    use has not asked for (left by an earlier, differently sized problem), never the
+    current use's own.
     """
 
     cap = 80 * 2**20  # bytes kept per thread
 
     def __init__(self) -> None:
         self._buf: dict[str, np.ndarray] = {}
+        self._used: set[str] = set()
+
+    def begin(self) -> None:
+        """Start a use: buffers it does not ask for become evictable."""
+        self._used = set()
 
     def array(self, role: str, shape: tuple[int, ...]) -> np.ndarray:
         """An uninitialised float64 array of ``shape``, reusing the role's buffer."""
         size = int(np.prod(shape))
+        self._used.add(role)
         buf = self._buf.get(role)
         if buf is None or buf.size < size:
             self._buf.pop(role, None)
-            kept = sum(b.nbytes for b in self._buf.values())
             buf = np.empty(size)
-            if kept + buf.nbytes <= self.cap:
+            if self.nbytes() + buf.nbytes > self.cap:
+                for stale in [k for k in self._buf if k not in self._used]:
+                    del self._buf[stale]
+            if self.nbytes() + buf.nbytes <= self.cap:
                 self._buf[role] = buf
         return buf[:size].reshape(shape)
 
