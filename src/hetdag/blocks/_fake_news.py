@@ -189,8 +189,7 @@ def step1_backward(
     # (Compared on the arguments, which are smooth, not on d0, whose finite differences
     # at the borrowing-constraint kink depend on the step size.)
     groups = collinear_inputs(moved)
-    reps = sorted({r for r, _ in groups})
-    others = [a for a, (r, _) in enumerate(groups) if r != a]
+    reps, others = _stack_layout(groups)
     n_rep, N = len(reps), D0[0].size
     stack = empty(scratch, "curlyD", (n_rep * T + len(others), N))
     curlyD = stack[: n_rep * T].reshape((n_rep, T) + ctx.shape)
@@ -216,10 +215,17 @@ def step1_backward(
     return curlyY, stack, groups
 
 
-def expand_curlyD(stack: np.ndarray, groups: list[tuple[int, float]], T: int) -> np.ndarray:
-    """curlyD (n_in, T, N) of every input from :func:`step1_backward`'s stacked rows."""
+def _stack_layout(groups: list[tuple[int, float]]) -> tuple[list[int], list[int]]:
+    """The rows of the stacked curlyD: the representatives (each T rows, in input order),
+    then the other inputs (their column s = 0, one row each)."""
     reps = sorted({r for r, _ in groups})
     others = [a for a, (r, _) in enumerate(groups) if r != a]
+    return reps, others
+
+
+def expand_curlyD(stack: np.ndarray, groups: list[tuple[int, float]], T: int) -> np.ndarray:
+    """curlyD (n_in, T, N) of every input from :func:`step1_backward`'s stacked rows."""
+    reps, others = _stack_layout(groups)
     n_rep = len(reps)
     out = np.empty((len(groups), T, stack.shape[1]))
     for a, (r, c) in enumerate(groups):
@@ -401,8 +407,7 @@ def step3_fake_news(
     if groups is None:
         groups = [(i, 1.0) for i in range(n_in)]
         curlyD = curlyD.reshape(n_in * T, -1)
-    reps = sorted({r for r, _ in groups})
-    others = [a for a, (r, _) in enumerate(groups) if r != a]
+    reps, others = _stack_layout(groups)
     n_rep = len(reps)
     Dm = curlyD  # (n_rep * T + len(others), N), rows contiguous: no copy
     N = Dm.shape[1]
