@@ -244,6 +244,12 @@ def solve_constrained(wa, a_grid, x, cash, guess, eis, chi0, chi1, chi2):
 
 
 @njit(cache=True)
+def _gap_quadratic(wa, wb, ap, x, inv_s, chi1):
+    # _gap for chi2 = 2: W_a - W_b (1 + chi1 (a' - x) / s), with inv_s = 1 / s
+    return wa - wb * (1.0 + chi1 * (ap - x) * inv_s)
+
+
+@njit(cache=True)
 def _gap_segments(wa, wb, a_grid, x, inv_s, chi1, kseg):
     """For chi2 = 2 and each today's a_i: the segment k of the a' grid where the gap
     ``W_a - W_b (1 + Psi_1)`` turns from positive to non-positive (the walk of
@@ -252,18 +258,19 @@ def _gap_segments(wa, wb, a_grid, x, inv_s, chi1, kseg):
     n = a_grid.shape[0]
     k = 0
     for i in range(x.shape[0]):
-        hk = wa[k] - wb[k] * (1.0 + chi1 * (a_grid[k] - x[i]) * inv_s[i])
+        xi, si = x[i], inv_s[i]
+        hk = _gap_quadratic(wa[k], wb[k], a_grid[k], xi, si, chi1)
         while k > 0 and hk <= 0.0:
             k -= 1
-            hk = wa[k] - wb[k] * (1.0 + chi1 * (a_grid[k] - x[i]) * inv_s[i])
+            hk = _gap_quadratic(wa[k], wb[k], a_grid[k], xi, si, chi1)
         if hk <= 0.0:
             kseg[i] = -1
             k = 0
             continue
-        h1 = wa[k + 1] - wb[k + 1] * (1.0 + chi1 * (a_grid[k + 1] - x[i]) * inv_s[i])
+        h1 = _gap_quadratic(wa[k + 1], wb[k + 1], a_grid[k + 1], xi, si, chi1)
         while h1 > 0.0 and k < n - 2:
             k += 1
-            h1 = wa[k + 1] - wb[k + 1] * (1.0 + chi1 * (a_grid[k + 1] - x[i]) * inv_s[i])
+            h1 = _gap_quadratic(wa[k + 1], wb[k + 1], a_grid[k + 1], xi, si, chi1)
         kseg[i] = n - 1 if h1 > 0.0 else k
 
 
