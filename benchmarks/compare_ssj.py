@@ -1121,7 +1121,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny grids, T=50, one run")
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of these")
-    p.add_argument("--runs", type=int, default=None, help="best of N (default 9; 5 for the slow tasks)")
+    p.add_argument(
+        "--runs", type=int, default=None, help="best of N (default 9; 5 for the slow tasks)"
+    )
     p.add_argument("--T", type=int, default=None)
     p.add_argument("--no-cold", action="store_true", help="skip the fresh-process cold start")
     p.add_argument("--no-memory", action="store_true", help="skip the T=1000 memory runs")
