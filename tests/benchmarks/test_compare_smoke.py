@@ -45,6 +45,17 @@ def test_steady_states_agree(results, key):
     assert all(v < 1e-6 for v in vals.values()), vals
 
 
+def test_steady_state_accuracy_is_matched(results):
+    # hetdag's default steady state is within 1e-8 of an independent plain iteration to
+    # 1e-13, and SSJ is timed at a tolerance at least as accurate
+    hd, ssj = _values(results, "acc_hd"), _values(results, "acc_ssj")
+    assert len(hd) == 2 and hd.keys() == ssj.keys()
+    assert all(v < 1e-8 for v in hd.values()), hd
+    assert all(ssj[m] <= hd[m] for m in hd), (hd, ssj)
+    rows = [r for r in results.rows if r[1] == "ss, equal accuracy"]
+    assert len(rows) == 2 and all(r[2] > 0 and r[3] > 0 for r in rows)
+
+
 @pytest.mark.parametrize("key", ["J_fine", "G_fine"])
 def test_jacobians_and_G_agree(results, key):
     # against SSJ run with accurate differences (h=1e-5, two-sided); SSJ's default
