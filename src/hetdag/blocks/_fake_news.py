@@ -76,9 +76,8 @@ def _perturbed_values(ctx: _Context, name: str, x: float) -> dict:
     (transitively) run again (KS: income for w; the grids and Markov chain for none)."""
     v = dict(ctx.values)
     v[name] = x
-    for f, ins, outs in ctx.block.hetinputs.moving([name]):
-        res = f(*[v[i] for i in ins])
-        v.update(zip(outs, res if isinstance(res, tuple) else (res,)))
+    hetinputs = ctx.block.hetinputs
+    hetinputs.run(hetinputs.moving([name]), v)
     return v
 
 

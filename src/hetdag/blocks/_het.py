@@ -570,9 +570,7 @@ class HetBlock(Block):
             vt = dict(ss_v)
             for k, p in paths.items():
                 vt[k] = p[t]
-            for f, ins, outs in plan:
-                res = f(*[vt[i] for i in ins])
-                vt.update(zip(outs, res if isinstance(res, tuple) else (res,)))
+            self.hetinputs.run(plan, vt)
             vs.append(vt)
         return vs, {o for _, _, outs in plan for o in outs}
 

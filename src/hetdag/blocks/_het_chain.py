@@ -91,6 +91,13 @@ class FunctionChain:
                 moved.update(spec[2])
         return plan
 
+    @staticmethod
+    def run(plan: list[tuple], values: dict) -> None:
+        """Run the specs of ``plan`` (from :meth:`moving`) on ``values``, in place."""
+        for f, ins, outs in plan:
+            res = f(*[values[i] for i in ins])
+            values.update(zip(outs, res if isinstance(res, tuple) else (res,)))
+
     def depends_on(self, names) -> set[str]:
         """Outputs of the chain that (transitively) depend on any of ``names``."""
         return {o for _, _, outs in self.moving(names) for o in outs}
