@@ -270,6 +270,30 @@ def test_young_step_conserves_mass_and_mean(grid, data):
     assert np.all(Dn >= 0)
 
 
+@settings(deadline=None, max_examples=80)
+@given(data=st.data(), sort=st.booleans())
+def test_lottery_scatter_matches_plain_adds(data, sort):
+    # the register-carried scatter (_pair_add) against np.add.at, for any index order:
+    # equal to rounding, and bit-identical when indices do not decrease along a row
+    n_e, n = data.draw(st.integers(1, 3)), data.draw(st.integers(2, 12))
+    a_i = data.draw(arrays(np.int64, (n_e, n), elements=st.integers(0, n - 2)))
+    if sort:
+        a_i = np.sort(a_i, axis=1)
+    a_pi = data.draw(arrays(np.float64, (n_e, n), elements=st.floats(0, 1)))
+    D = data.draw(arrays(np.float64, (n_e, n), elements=st.floats(0, 10)))
+    expect = np.zeros((n_e, n))
+    for r in range(n_e):
+        for j in range(n):
+            expect[r, a_i[r, j]] += a_pi[r, j] * D[r, j]
+            expect[r, a_i[r, j] + 1] += D[r, j] - a_pi[r, j] * D[r, j]
+    got = np.empty((n_e, n))
+    K.forward_lottery_1d(D, a_i, a_pi, got)
+    if sort:
+        assert np.array_equal(got, expect)
+    else:
+        assert np.allclose(got, expect, rtol=1e-14, atol=1e-14 * max(D.max(), 1e-300))
+
+
 @settings(deadline=None, max_examples=60)
 @given(grid=grid_st, data=st.data(), above=st.booleans())
 def test_young_step_clipping_biases_mean_toward_violated_end(grid, data, above):
