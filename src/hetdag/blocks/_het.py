@@ -354,6 +354,9 @@ class HetBlock(Block):
         backward, policy = list(self.backward), list(self.policy)
         cont_names = [b + "_p" for b in backward]
         from_cont = [i in cont_names for i in f_inputs]
+        # the step's arguments: fixed values once, continuation slots refilled per step
+        args = [None if c else v[i] for i, c in zip(f_inputs, from_cont)]
+        slots = [(k, i) for k, (i, c) in enumerate(zip(f_inputs, from_cont)) if c]
         eps10 = 10 * np.finfo(float).eps
         extrap = IterateExtrapolator() if self.backward_extrapolate else None
         pending: _Jump | None = None  # the last jump, while its next two steps check it
@@ -370,7 +373,12 @@ class HetBlock(Block):
                     X = bw[b]
                     if fused:
                         c = np.empty(X.shape)
-                        ok = K.markov_expectation_finite(X.reshape(n_e, -1), P0, c.reshape(n_e, -1))
+                        if X.ndim == 2 and X.flags.c_contiguous:
+                            ok = K.markov_expectation_finite(X, P0, c)
+                        else:
+                            ok = K.markov_expectation_finite(
+                                X.reshape(n_e, -1), P0, c.reshape(n_e, -1)
+                            )
                     else:
                         c = self._expect(X, Pis)
                         ok = np.isfinite(float(X.sum()))
@@ -387,8 +395,10 @@ class HetBlock(Block):
                     out = self._step(v, cont, shape, "steady-state backward iteration 0")
                     out = {k: out[k] for k in f_outputs}
                 else:
+                    for k, i in slots:
+                        args[k] = cont[i]
                     try:
-                        res = f(*[cont[i] if c else v[i] for i, c in zip(f_inputs, from_cont)])
+                        res = f(*args)
                     except ValueError:  # rerun with checks that name the block and shapes
                         self._step(v, cont, shape, f"steady-state backward iteration {it}")
                         raise
