@@ -115,6 +115,10 @@ def test_linear_irf_matches_finite_difference_sequence_space(example):
         scale = np.max(np.abs(ref[k]))
         assert scale > 0
         np.testing.assert_allclose(irf[k], ref[k], atol=1e-6 * scale, err_msg=k)
+        # G of every output, not only the unknowns, maps the shock to the same IRF
+        np.testing.assert_allclose(
+            np.asarray(G[k]["Z"]) @ dZ, ref[k], atol=1e-6 * scale, err_msg=f"G[{k}]"
+        )
 
 
 # ----------------------------------------------------------------- state space (Klein)
