@@ -566,7 +566,9 @@ def matched_accuracy_timing(case: Case, cfg: Config, res: Results, hd_in, ssj_in
     tolerance of ``SSJ_TOL_LADDER`` whose policy and D errors are no larger than hetdag's.
     """
     hd_hh, ssj_hh = case.hd_hh, case.ssj_hh
-    ref_hh = hd_hh._copy(backward_tol=1e-13, forward_tol=1e-14, backward_extrapolate=False)
+    ref_hh = hd_hh._copy(
+        backward_tol=1e-13, forward_tol=1e-14, backward_extrapolate=False, backward_newton=False
+    )
     ref = ref_hh.steady_state(hd_in).internals[hd_hh.name]
 
     class _Ref:  # the shape _ss_errors expects

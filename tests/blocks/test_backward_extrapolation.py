@@ -56,12 +56,16 @@ def solve(calib, count_steps=None, **options):
 @pytest.fixture(scope="module")
 def tight():
     """Plain iteration to an estimated distance of 1e-13."""
-    return solve(calibration(), backward_extrapolate=False, backward_tol=1e-13)[0]
+    return solve(
+        calibration(), backward_extrapolate=False, backward_newton=False, backward_tol=1e-13
+    )[0]
 
 
 def test_extrapolated_steady_state_is_accurate_and_takes_fewer_steps(tight, count_steps):
-    fast, n_fast = solve(calibration(), count_steps)
-    plain, n_plain = solve(calibration(), count_steps, backward_extrapolate=False)
+    fast, n_fast = solve(calibration(), count_steps, backward_newton=False)
+    plain, n_plain = solve(
+        calibration(), count_steps, backward_extrapolate=False, backward_newton=False
+    )
     for k in ("a", "c", "Va"):
         assert np.max(np.abs(fast[k] - tight[k])) < 1e-9 * max(1.0, np.max(np.abs(tight[k])))
     assert np.max(np.abs(fast["D"] - tight["D"])) < 1e-10
@@ -93,10 +97,12 @@ def test_the_block_undoes_a_jump_that_makes_nan(monkeypatch):
     """Va < 0 after the jump: with eis = 0.5 the next step makes NaN; the iterate before
     the jump is restored. (Jumps far off in Va are refused by the extrapolator itself,
     below: the budget bounds how far they can move the policy, so the block cannot.)"""
-    ref = solve(calibration(eis=0.5), backward_extrapolate=False, backward_tol=1e-13)[0]
+    ref = solve(
+        calibration(eis=0.5), backward_extrapolate=False, backward_newton=False, backward_tol=1e-13
+    )[0]
     OneBadJump.rejected = 0
     monkeypatch.setattr(het_module, "IterateExtrapolator", lambda: OneBadJump(lambda x: -x))
-    out, _ = solve(calibration(eis=0.5))
+    out, _ = solve(calibration(eis=0.5), backward_newton=False)
     assert OneBadJump.rejected == 1
     assert np.max(np.abs(out["a"] - ref["a"])) < 1e-9
     assert np.max(np.abs(out["D"] - ref["D"])) < 1e-10

@@ -559,3 +559,97 @@ def max_abs_diff(x, y):
     if bad:
         return np.nan, np.nan
     return diff, big
+
+
+@njit(cache=True)
+def newton_coefficients_1d(out, base, st, x, grid, cf, cl):
+    """The step's derivative at each state's two cell corners, from colour probes.
+
+    ``out[c]`` (E, M) is the step's output with the continuation values raised by
+    ``st`` at the grid points of parity c; ``base`` the unperturbed output; ``x`` the
+    policy, whose bracket ``[grid[j], grid[j+1]]`` (clipped) is the cell. Writes, grid
+    major, ``cl[m, e, c]`` = the corner of parity c and ``cf[m, e, c]`` = d output[e, m] /
+    d continuation[e, cl] (one-sided; 0 for choices at or beyond the grid's top). cf, cl
+    are (M, E, 2).
+    """
+    E, M = base.shape
+    top = grid[M - 1]
+    for e in range(E):
+        j, lo, hi = 0, grid[0], grid[1]
+        for m in range(M):
+            i, pi, j, lo, hi = _lottery_point(grid, x[e, m], j, lo, hi)
+            for c in range(2):
+                k = i if i % 2 == c else i + 1
+                cl[m, e, c] = k
+                # beyond the grid the step extrapolates from the last cell, with weights
+                # outside [0, 1] that can make the state feed on itself: no Newton there
+                cf[m, e, c] = (out[c, e, m] - base[e, m]) / st[e, k] if x[e, m] < top else 0.0
+
+
+@njit(cache=True)
+def newton_sweeps_1d(cf, cl, Pi, r, d, max_sweeps, rtol):
+    """Solve ``(I - J) d = r`` approximately, for a Newton step of the backward iteration.
+
+    ``(J d)[e, m] = sum_c cf[m, e, c] (Pi d)[e, cl[m, e, c]]``: the step's derivative
+    with respect to its continuation values, which (EGM) are read only at the two corners
+    ``cl`` of each state's cell (:func:`newton_coefficients_1d`). cf, cl (M, E, 2),
+    Pi (E, E), r and d (E, M); d holds the start and is overwritten. Symmetric
+    Gauss-Seidel over the grid: in the upward pass the cells below a state (dissaving)
+    are already updated, in the downward pass those above (saving), so the long chains
+    along which the plain iteration converges slowly are solved in one pass.
+    ``z[m] = (Pi d)[:, m]`` is refreshed column by column, and a state's dependence on
+    its own column is solved for, not lagged; a state whose dependence on itself is
+    near 1 keeps the plain update ``d = r``. Stops when a sweep's downward pass changes
+    d by at most ``rtol * max|d|``; returns the number of sweeps.
+    """
+    M, E, _ = cf.shape
+    rr = np.empty((M, E))
+    dd = np.empty((M, E))
+    z = np.empty((M, E))
+    diag = np.zeros((M, E))
+    inv = np.empty((M, E))
+    for m in range(M):
+        for e in range(E):
+            rr[m, e] = r[e, m]
+            dd[m, e] = d[e, m]
+            for c in range(2):
+                if cl[m, e, c] == m:
+                    diag[m, e] += cf[m, e, c] * Pi[e, e]
+            if not abs(diag[m, e]) < 0.999:  # also NaN
+                diag[m, e] = 0.0
+                cf[m, e, 0] = 0.0
+                cf[m, e, 1] = 0.0
+            inv[m, e] = 1.0 / (1.0 - diag[m, e])
+    for m in range(M):
+        for e in range(E):
+            s = 0.0
+            for e2 in range(E):
+                s += Pi[e, e2] * dd[m, e2]
+            z[m, e] = s
+    sweeps = max_sweeps
+    for sweep in range(max_sweeps):
+        change = 0.0
+        big = 0.0
+        for half in range(2):
+            for mm in range(M):
+                m = mm if half == 0 else M - 1 - mm
+                for e in range(E):
+                    new = rr[m, e] - diag[m, e] * dd[m, e]
+                    new += cf[m, e, 0] * z[cl[m, e, 0], e] + cf[m, e, 1] * z[cl[m, e, 1], e]
+                    new *= inv[m, e]
+                    if half == 1:
+                        change = max(change, abs(new - dd[m, e]))
+                        big = max(big, abs(new))
+                    dd[m, e] = new
+                for e in range(E):
+                    s = 0.0
+                    for e2 in range(E):
+                        s += Pi[e, e2] * dd[m, e2]
+                    z[m, e] = s
+        if change <= rtol * big:
+            sweeps = sweep + 1
+            break
+    for m in range(M):
+        for e in range(E):
+            d[e, m] = dd[m, e]
+    return sweeps
