@@ -545,7 +545,10 @@ def steady_state_timing(case: Case, cfg: Config, res: Results) -> None:
 
 
 # SSJ tolerances tried, loosest first, for the matched-accuracy steady-state row
-SSJ_TOL_LADDER = ((1e-10, 1e-12), (1e-11, 1e-13), (1e-12, 1e-13), (3e-13, 1e-13), (1e-13, 1e-14))
+SSJ_TOL_LADDER = (
+    (1e-10, 1e-12), (1e-11, 1e-13), (1e-12, 1e-13), (3e-13, 1e-13), (1e-13, 1e-14),
+    (1e-13, 1e-15), (1e-13, 1e-16),
+)  # fmt: skip
 
 
 def _ss_errors(out, name: str, ref, policies) -> tuple[float, float]:

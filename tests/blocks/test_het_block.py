@@ -418,6 +418,9 @@ def test_backward_iteration_not_converged():
 
 
 def test_distribution_not_converged(monkeypatch):
+    import hetdag.blocks._law_of_motion as LOM
+
+    monkeypatch.setattr(LOM, "_SWEEPS", 0)  # Gauss-Seidel would reach 1e-30 exactly
     original = het_module.stationary_distribution
 
     def capped(lottery, Pis, D0=None, tol=1e-12, block="?"):

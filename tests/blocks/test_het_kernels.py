@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -349,8 +349,49 @@ def test_stationary_distribution_matches_eigenvector(rng, case):
     assert np.allclose(stationary_distribution(lot, Pis, D0=D), D, rtol=0, atol=1e-12)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), E=st.integers(1, 6), M=st.integers(3, 30))
+def test_gauss_seidel_finds_the_stationary_histogram(seed, E, M):
+    """Sweeps from uniform, against the dense eigenvector (chains with one stationary
+    histogram): mass conserved, D >= 0, a fixed point of the forward step."""
+    rng = np.random.default_rng(seed)
+    grid = np.sort(rng.uniform(0, 10, M))
+    grid[0], grid[-1] = 0.0, 10.0
+    lot = Lottery.from_policy_1d(random_policy(rng, (E, M), grid), grid)
+    Pi = random_markov(rng, E)
+    T = transition_matrix(lot, [Pi]).toarray()
+    assume(np.sum(np.abs(np.linalg.eigvals(T) - 1) < 1e-9) == 1)
+    D = np.full((E, M), 1.0 / (E * M))
+    sweeps, est = K.stationary_sweeps_1d(lot.a_i, lot.a_pi, Pi, D, 2000, 1e-15)
+    if not np.isfinite(est):  # a state that keeps its mass (E = 1, a choice on its node)
+        assert sweeps == 0 and E == 1 and np.all(D == 1.0 / M)
+        D = stationary_distribution(lot, [Pi])  # the forward iteration takes over
+    assert np.all(D > -1e-15)
+    D /= D.sum()
+    ref = _dense_stationary(T).reshape(E, M)
+    assert np.max(np.abs(D - ref)) < 1e-11
+    assert np.max(np.abs(forward_step(D, lot, [Pi]) - D)) < 1e-12
+
+
+def test_gauss_seidel_takes_the_slowly_mixing_chain(rng, monkeypatch):
+    """The chain below defeats the forward iteration (rate ~0.9995, it goes to SuperLU
+    without sweeps, next test); the sweeps solve it without the direct solve."""
+    calls = []
+    pinned = LOM._solve_pinned
+    monkeypatch.setattr(LOM, "_solve_pinned", lambda T, k: calls.append(k) or pinned(T, k))
+    grid = np.linspace(0, 1, 60)
+    x = np.stack([np.clip(grid + 0.002 * (e - 1) + 1e-3, 0, 1) for e in range(3)])
+    Pi = np.full((3, 3), 0.0005) + np.eye(3) * (1 - 0.0015)
+    lot = Lottery.from_policy_1d(x, grid)
+    D = stationary_distribution(lot, [Pi])
+    ref = _dense_stationary(transition_matrix(lot, [Pi]).toarray()).reshape(lot.shape)
+    assert np.all(D >= 0) and np.allclose(D, ref, atol=1e-10)
+    assert not calls
+
+
 def test_stationary_distribution_sparse_path(rng, monkeypatch):
     """A slowly mixing chain exceeds the forward budget and goes through SuperLU."""
+    monkeypatch.setattr(LOM, "_SWEEPS", 0)  # the forward iteration alone
     calls = []
     pinned = LOM._solve_pinned
     monkeypatch.setattr(LOM, "_solve_pinned", lambda T, k: calls.append(k) or pinned(T, k))
@@ -385,7 +426,11 @@ def test_stationary_distribution_hands_over_early_when_the_rate_says_so(rng, mon
     assert its[0] <= LOM._GIVE_UP_AFTER + 10 < LOM._FORWARD_BUDGET
 
 
-def test_stationary_distribution_raises_convergence_error():
+def test_stationary_distribution_raises_convergence_error(monkeypatch):
+    # a periodic chain with five ergodic sets: the forward iteration never settles and
+    # the direct solves fail (Gauss-Seidel would return one of its stationary
+    # histograms, so it is off here)
+    monkeypatch.setattr(LOM, "_SWEEPS", 0)
     grid = np.linspace(0, 1, 5)
     lot = Lottery.from_policy_1d(np.stack([grid, grid]), grid)
     swap = np.array([[0.0, 1.0], [1.0, 0.0]])
