@@ -81,6 +81,20 @@ def test_steady_state_copy_and_fingerprint(irf_and_ss):
     assert ss["K"] != c["K"]
 
 
+def test_fingerprint_is_computed_once_per_solve_and_again_after():
+    """Inside one solve the steady state cannot change, so its hash is reused; a change
+    made between solves is seen by the next one (no stale cache keys)."""
+    from hetdag.results._results import fingerprint_scope
+
+    ss = hd.SteadyState({"x": np.ones(3)}, {"hh": {"D": np.full(4, 0.25)}})
+    before = ss.fingerprint()
+    with fingerprint_scope():
+        inside = ss.fingerprint()
+        ss.internals["hh"]["D"][0] = 0.5  # (a solve never does this)
+        assert ss.fingerprint() == inside == before
+    assert ss.fingerprint() != before
+
+
 def test_construct_from_dict():
     d = hd.ImpulseDict({"a": [1.0, 2.0, 3.0]})
     assert d.T == 3

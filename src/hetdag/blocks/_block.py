@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import ModelSpecError, NonFiniteError
 from ..jacobians._jacobian_dict import JacobianDict, check_T
 from ..results import ImpulseDict, SteadyState
+from ..results._results import in_fingerprint_scope
 
 # Inside ``cached_jacobians_only()``, a block whose Jacobian is costly to compute (a
 # heterogeneous-agent block: a fake-news pass) raises JacobianNotCached on a cache miss
@@ -96,6 +97,7 @@ class Block:
         warn_grid_edges(internals, stacklevel=3)
         return SteadyState({**values, **outputs}, internals)
 
+    @in_fingerprint_scope
     def jacobian(
         self,
         ss: Mapping,

@@ -24,6 +24,7 @@ from ..errors import ModelSpecError
 from ..jacobians._jacobian_dict import JacobianDict, check_T, identity
 from ..jacobians._shift import add, as_dense, matmul
 from ..results import ImpulseDict
+from ..results._results import in_fingerprint_scope
 from ._determinacy import check_determinacy
 
 _RCOND_MIN = 1e3 * np.finfo(float).eps
@@ -147,6 +148,7 @@ def factored_hu(block, ss, unknowns, targets, T, check=True) -> FactoredHU:
     return hit
 
 
+@in_fingerprint_scope
 def solve_jacobian(
     block,
     ss: Mapping,
@@ -233,6 +235,7 @@ def _outputs_via_total(J, G_U, G, outputs, unknowns, inputs, T) -> dict:
     return out
 
 
+@in_fingerprint_scope
 def solve_impulse_linear(
     block,
     ss: Mapping,

@@ -30,6 +30,7 @@ from ..blocks._block import (
 )
 from ..errors import ConvergenceError, ModelSpecError, NonFiniteError, format_residuals
 from ..results import ImpulseDict
+from ..results._results import in_fingerprint_scope
 from ._linear import check_unknowns_targets, factored_hu
 from ._steady_state import show_progress
 
@@ -86,6 +87,7 @@ def _cached_linear_guess(block, ss, unknowns, targets, shocks: Mapping, T: int, 
     return x if np.all(np.isfinite(x)) else None
 
 
+@in_fingerprint_scope
 def solve_impulse_nonlinear(
     block,
     ss: Mapping,
