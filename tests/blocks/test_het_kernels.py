@@ -350,27 +350,40 @@ def test_stationary_distribution_matches_eigenvector(rng, case):
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), E=st.integers(1, 6), M=st.integers(3, 30))
-def test_gauss_seidel_finds_the_stationary_histogram(seed, E, M):
-    """Sweeps from uniform, against the dense eigenvector (chains with one stationary
-    histogram): mass conserved, D >= 0, a fixed point of the forward step."""
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    E=st.integers(1, 6),
+    M=st.integers(3, 30),
+    household=st.booleans(),
+)
+def test_gauss_seidel_finds_the_stationary_histogram(seed, E, M, household):
+    """Against the dense eigenvector, for chains with one stationary histogram: when
+    the sweeps report convergence their D is right (mass conserved, D >= 0, a fixed
+    point of the forward step). They may report failure (a 6-cycle, where point sweeps
+    cycle too; a nearly decomposable chain, second eigenvalue 0.9925, still 3e-11 after
+    2,000 sweeps), and stationary_distribution still finds the answer."""
     rng = np.random.default_rng(seed)
     grid = np.sort(rng.uniform(0, 10, M))
     grid[0], grid[-1] = 0.0, 10.0
-    lot = Lottery.from_policy_1d(random_policy(rng, (E, M), grid), grid)
+    if household:
+        E = max(E, 2)
+        x = np.sort(rng.uniform(-0.5, 10.5, (E, M)), axis=1)
+    else:
+        x = random_policy(rng, (E, M), grid)
+    lot = Lottery.from_policy_1d(x, grid)
     Pi = random_markov(rng, E)
     T = transition_matrix(lot, [Pi]).toarray()
     assume(np.sum(np.abs(np.linalg.eigvals(T) - 1) < 1e-9) == 1)
+    ref = _dense_stationary(T).reshape(E, M)
     D = np.full((E, M), 1.0 / (E * M))
     sweeps, est = K.stationary_sweeps_1d(lot.a_i, lot.a_pi, Pi, D, 2000, 1e-15)
-    if not np.isfinite(est):  # a state that keeps its mass (E = 1, a choice on its node)
-        assert sweeps == 0 and E == 1 and np.all(D == 1.0 / M)
-        D = stationary_distribution(lot, [Pi])  # the forward iteration takes over
-    assert np.all(D > -1e-15)
-    D /= D.sum()
-    ref = _dense_stationary(T).reshape(E, M)
-    assert np.max(np.abs(D - ref)) < 1e-11
-    assert np.max(np.abs(forward_step(D, lot, [Pi]) - D)) < 1e-12
+    if est < 1e-15:
+        assert np.all(D > -1e-15)
+        D /= D.sum()
+        assert np.max(np.abs(D - ref)) < 1e-11
+        assert np.max(np.abs(forward_step(D, lot, [Pi]) - D)) < 1e-12
+    D = stationary_distribution(lot, [Pi])
+    assert np.all(D >= 0) and np.max(np.abs(D - ref)) < 1e-10
 
 
 def test_gauss_seidel_takes_the_slowly_mixing_chain(rng, monkeypatch):

@@ -8,7 +8,7 @@ block by block in topological order; Jacobians are accumulated forward:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 
 from ..errors import ModelSpecError
 from ..graph._dag import build_graph, topological_order
@@ -96,39 +96,16 @@ class CombinedBlock(Block):
         return outputs, all_ints
 
     def _jacobian(self, ss, inputs: list[str], T: int) -> JacobianDict:
-        total = self.propagate(ss, {z: {z: identity(T)} for z in inputs}, T)
+        total: dict[str, dict[str, object]] = {z: {z: identity(T)} for z in inputs}
+        wanted = set(inputs)
+        for b in self.blocks:
+            relevant = [i for i in b.inputs if i in total]
+            if not relevant:
+                continue
+            Jb = b.jacobian(ss, relevant, T=T)
+            total.update(compose(Jb, total, wanted))
         nest = {o: total.get(o, {}) for o in self.outputs}
         return JacobianDict(nest, T, self.name)
-
-    def propagate(
-        self, ss, seeds: dict[str, dict[str, object]], T: int
-    ) -> dict[str, dict[str, object]]:
-        """Forward accumulation from given derivatives of some inputs.
-
-        ``seeds[v][z]`` (T x T, dense or shift) is dv/dz for model inputs v and
-        directions z; block by block in DAG order, ``dO/dz = sum_i J_b[O][i] dI/dz``.
-        Returns dX/dz for the seeds and every output they reach. With seeds
-        ``{z: {z: I}}`` this is the model's Jacobian; with ``{u: {z: G_U[u][z]}}`` and
-        ``{z: {z: I}}`` it is G, each output built from its own block's Jacobians.
-        """
-        total = dict(seeds)
-        wanted = {z for d in seeds.values() for z in d}
-        for Jb in self.block_jacobians(ss, seeds, T):
-            total.update(compose(Jb, total, wanted))
-        return total
-
-    def block_jacobians(self, ss, reached: Iterable[str], T: int) -> Iterator[JacobianDict]:
-        """Each block's Jacobian w.r.t. its inputs that depend on ``reached``, in DAG order.
-
-        Exhausting it warms the blocks' caches for every later request on a subset.
-        """
-        reached = set(reached)
-        for b in self.blocks:
-            relevant = [i for i in b.inputs if i in reached]
-            if relevant:
-                Jb = b.jacobian(ss, relevant, T=T)
-                reached.update(Jb.outputs)
-                yield Jb
 
     def solved(self, unknowns, targets, name: str | None = None, **kwargs):
         """Wrap this combination into a solved block with internal unknowns."""

@@ -334,8 +334,8 @@ class HetBlock(Block):
         """Iterate the backward step to its steady state; returns (outputs, iterations).
 
         With ``backward_newton`` (and one backward variable, one policy, one Markov
-        chain) Newton's method runs first (:mod:`._newton_backward`); the plain iteration
-        below takes over from its last step output if it gives up.
+        chain) Newton's method runs first (:mod:`._newton_backward`); if it gives up,
+        the plain iteration below starts afresh.
 
         Stops once the estimated distance to the fixed point, ``diff * q / (1 - q)`` with
         ``diff`` the largest policy change and ``q`` its observed contraction rate, is
@@ -360,7 +360,7 @@ class HetBlock(Block):
             out, it0, rest, newton_diff = newton_backward(self, v, Pis[0], shape, bw, tol)
             if out is not None:
                 return out, it0
-            bw = rest  # continue plainly from Newton's last good iterate, within the budget
+            bw = rest  # Newton gave up: the plain iteration from the start, within the budget
         fused = len(Pis) == 1
         P0 = np.ascontiguousarray(Pis[0]) if fused else None
         n_e = shape[0]

@@ -637,9 +637,8 @@ def newton_sweeps_1d(cf, cl, Pi, r, d, max_sweeps, rtol):
                     new = rr[m, e] - diag[m, e] * dd[m, e]
                     new += cf[m, e, 0] * z[cl[m, e, 0], e] + cf[m, e, 1] * z[cl[m, e, 1], e]
                     new *= inv[m, e]
-                    if half == 1:
-                        change = max(change, abs(new - dd[m, e]))
-                        big = max(big, abs(new))
+                    change = max(change, abs(new - dd[m, e]))
+                    big = max(big, abs(new))
                     dd[m, e] = new
                 for e in range(E):
                     s = 0.0
@@ -665,7 +664,7 @@ def stationary_sweeps_1d(a_i, a_pi, Pi, D, max_sweeps, tol):
     grid, with the flows of savers and of dissavers: on the Krusell-Smith household the
     error falls about 2x per sweep, where a forward step shrinks it by 0.972. D (start,
     overwritten) keeps its scale only approximately: normalise after. Stops when a
-    sweep's largest change (in its downward half), extrapolated at the observed rate
+    sweep's largest change, extrapolated at the observed rate
     (``change q / (1 - q)``), is below ``tol`` times the total mass; returns (sweeps,
     that estimate / mass), or (0, inf) with D untouched if a state keeps all of its own
     mass (absorbing).
@@ -709,8 +708,7 @@ def stationary_sweeps_1d(a_i, a_pi, Pi, D, max_sweeps, tol):
                     p = a_pi[e2, k]
                     y[i, e2] += p * dlt
                     y[i + 1, e2] += (1.0 - p) * dlt
-                    if half == 1:
-                        change = max(change, abs(dlt))
+                    change = max(change, abs(dlt))
         change /= mass
         q = min(change / prev, 0.9999) if prev < np.inf and prev > 0 else 0.9999
         est = change * q / (1.0 - q)

@@ -23,8 +23,8 @@ derivative is not verified: a poor one makes Newton slower, never wrong, because
 stopping rule judges the step itself. A Newton step whose next step makes NaN or inf, or
 flips the sign of the backward variable, is halved; a step over ``_MAX_GAIN`` times the
 residual is replaced by the plain one; and if Newton gives up or has not converged after
-``_MAXIT`` steps, the caller continues with the plain iteration from the last step
-output, within the same ``backward_maxit``.
+``_MAXIT`` steps, the caller runs the plain iteration from its own start, within the
+same ``backward_maxit``.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ _SWEEP_RTOL = 3e-3  # ... stopping when a sweep changes the step by less than th
 _MIN_DAMPING = 1 / 64  # halvings of a step that made NaN or inf before giving up
 _H_PROBE = 1e-5  # one-sided probes of the derivative, relative to the continuation value
 _MAX_GAIN = 1e3  # largest Newton step, in multiples of the residual, taken as it is
+_MAX_MOVE = 0.5  # largest relative change of any state's backward variable per step
 
 
 def applies(blk, Pis: list) -> bool:
@@ -59,10 +60,12 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
 
     Returns ``(out, it, None, diff)`` with the step's outputs at the fixed point and the
     index of the last iteration, or ``(None, n, bw, diff)``: the number of iterations
-    used and the step output from which the plain iteration should continue. ``diff`` is
-    the last policy change. Stops like the plain iteration: when the policy change
-    between Newton iterates, and the distance to the fixed point it implies,
-    ``diff * q / (1 - q)`` with ``q`` the ratio of successive changes, are below ``tol``.
+    used and the start the plain iteration should use, the caller's own ``bw`` (a step
+    output from Newton's iterates can lie where the step fails, as it did for eis = 2.5,
+    rho = 0.75, 7 states). ``diff`` is the last policy change. Stops like the plain
+    iteration: when the policy change between Newton iterates, and the distance to the
+    fixed point it implies, ``diff * q / (1 - q)`` with ``q`` the ratio of successive
+    changes, are below ``tol``.
     Counts against ``backward_maxit`` like plain steps.
     """
     b, p = blk.backward[0], blk.policy[0]
@@ -79,7 +82,7 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
     cl = np.empty((n_a, n_e, 2), dtype=np.int64)
     ctx = SimpleNamespace(block=blk, values=v, cont={}, shape=shape)  # for _stack_step
     X = np.array(bw[b], dtype=float)  # a copy: the steps below write nothing else
-    good = None  # (iterate, its step output, Newton step) last accepted
+    good = None  # (iterate, its Newton step) last accepted
     lam = 1.0  # damping of the last Newton step
     pol_old, diff, diff_prev = None, np.inf, np.inf
     limit = min(_MAXIT, blk.backward_maxit)
@@ -104,10 +107,9 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
                 ok = ok and np.array_equal(X1 > 0, sign)
             if not ok:  # the Newton step went too far: halve it
                 if good is None or lam <= _MIN_DAMPING:
-                    back = good[1] if good is not None else np.array(bw[b])
-                    return None, it + 1, {b: back}, diff
+                    return None, it + 1, bw, diff
                 lam /= 2
-                X = good[0] + lam * good[2]
+                X = good[0] + lam * good[1]
                 continue
             r = X1 - X
             if pol_old is not None:
@@ -138,9 +140,15 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
             # below 0.999; more means a derivative probed across a kink: step plainly
             if not np.max(np.abs(d)) <= _MAX_GAIN * np.max(np.abs(r)):
                 d = r
-            good, lam = (X, X1, d), 1.0
+            # a trust region: no state's backward variable moves by over _MAX_MOVE of
+            # itself in one step (far from the fixed point a full step can make Va
+            # non-monotone, and then the next step's endogenous grid folds)
+            move = np.max(np.abs(d) / np.maximum(np.abs(X), 1e-300))
+            if move > _MAX_MOVE:
+                d *= _MAX_MOVE / move
+            good, lam = (X, d), 1.0
             X = X + d
-    return None, limit, {b: good[1] if good is not None else X}, diff
+    return None, limit, bw, diff
 
 
 __all__ = ["applies", "newton_backward"]
