@@ -350,49 +350,43 @@ def test_backward_step_nan_names_iteration():
     assert info.value.block == "household" and info.value.variable == "Va"
 
 
-def test_backward_step_nan_at_a_later_iteration():
-    """A step whose Va turns NaN in its fifth call (iteration 4). The steady-state loop
-    checks outputs in full only at iteration 0 and otherwise notices NaN through the policy
-    change, so the NaN Va is reported when it reaches the policy, one iteration later."""
+def nan_from_call(k: int, again: bool):
+    """The household whose Va is NaN in its k-th call (and, with ``again``, every later one)."""
     calls = {"n": 0}
 
     @het(exogenous="Pi", policy="a", backward="Va", backward_init=household_init)
-    def breaks_later(Va_p, a_grid, y, r, beta, eis):
+    def breaks(Va_p, a_grid, y, r, beta, eis):
         calls["n"] += 1
         c_next = (beta * Va_p) ** (-eis)
         coh = (1 + r) * a_grid + y[:, np.newaxis]
         a = np.maximum(interpolate_y(c_next + a_grid, coh, a_grid), a_grid[0])
         c = coh - a
-        Va = (1 + r) * c ** (-1 / eis) * np.sqrt(-1.0 if calls["n"] == 5 else 1.0)
+        bad = calls["n"] == k or (again and calls["n"] > k)
+        Va = (1 + r) * c ** (-1 / eis) * np.sqrt(-1.0 if bad else 1.0)
         return Va, a, c
 
+    return breaks
+
+
+def test_backward_step_nan_at_a_later_iteration():
+    """A step whose Va turns NaN in its fifth call (iteration 4). The steady-state loop
+    checks outputs in full only at iteration 0 and otherwise notices NaN through the policy
+    change, so the NaN Va is reported when it reaches the policy, one iteration later."""
+    breaks = nan_from_call(5, again=False)._copy(backward_newton=False)
     with pytest.raises(
-        NonFiniteError, match=r"Block 'breaks_later'.*'Va' \(steady-state backward iteration [45]\)"
+        NonFiniteError, match=r"Block 'breaks'.*'Va' \(steady-state backward iteration [45]\)"
     ):
-        breaks_later._copy(backward_newton=False).steady_state(raw_calibration())
+        breaks.steady_state(raw_calibration())
 
 
 def test_backward_step_nan_under_newton_is_reported():
     """Newton halves a step whose next step makes NaN (it may have left the model's
     domain); a step that keeps making NaN from every point is still reported, by the
     plain iteration Newton hands over to."""
-    calls = {"n": 0}
-
-    @het(exogenous="Pi", policy="a", backward="Va", backward_init=household_init)
-    def breaks_for_good(Va_p, a_grid, y, r, beta, eis):
-        calls["n"] += 1
-        c_next = (beta * Va_p) ** (-eis)
-        coh = (1 + r) * a_grid + y[:, np.newaxis]
-        a = np.maximum(interpolate_y(c_next + a_grid, coh, a_grid), a_grid[0])
-        c = coh - a
-        Va = (1 + r) * c ** (-1 / eis) * np.sqrt(-1.0 if calls["n"] >= 5 else 1.0)
-        return Va, a, c
-
     with pytest.raises(
-        NonFiniteError,
-        match=r"Block 'breaks_for_good'.*'Va' \(steady-state backward iteration \d+\)",
+        NonFiniteError, match=r"Block 'breaks'.*'Va' \(steady-state backward iteration \d+\)"
     ):
-        breaks_for_good.steady_state(raw_calibration())
+        nan_from_call(5, again=True).steady_state(raw_calibration())
 
 
 def test_backward_iteration_not_converged():
