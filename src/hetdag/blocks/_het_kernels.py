@@ -716,3 +716,68 @@ def stationary_sweeps_1d(a_i, a_pi, Pi, D, max_sweeps, tol):
         if sweep > 0 and est < tol:
             return sweep + 1, est
     return max_sweeps, est
+
+
+@njit(cache=True)
+def stationary_sweeps_2d(b_i, b_pi, a_i, a_pi, Pi, D, max_sweeps, tol):
+    """:func:`stationary_sweeps_1d` for two endogenous assets: D (E, NB, NA), each
+    state's mass going to the four corners of its (b, a) cell; sweeps run over the
+    (b, a) grid in lexicographic order, up then down. Two-asset HANK 3x50x70: about 90
+    sweeps (15 ms) to 1e-13, against 50 ms for the forward iteration and sparse solve."""
+    E, NB, NA = D.shape
+    y = np.zeros((NB, NA, E))
+    selfw = np.zeros((E, NB, NA))
+    for e in range(E):
+        for j in range(NB):
+            for k in range(NA):
+                bi, bp, ai, ap = b_i[e, j, k], b_pi[e, j, k], a_i[e, j, k], a_pi[e, j, k]
+                d = D[e, j, k]
+                y[bi, ai, e] += bp * ap * d
+                y[bi, ai + 1, e] += bp * (1.0 - ap) * d
+                y[bi + 1, ai, e] += (1.0 - bp) * ap * d
+                y[bi + 1, ai + 1, e] += (1.0 - bp) * (1.0 - ap) * d
+                w = 0.0
+                if bi == j and ai == k:
+                    w += bp * ap
+                if bi == j and ai + 1 == k:
+                    w += bp * (1.0 - ap)
+                if bi + 1 == j and ai == k:
+                    w += (1.0 - bp) * ap
+                if bi + 1 == j and ai + 1 == k:
+                    w += (1.0 - bp) * (1.0 - ap)
+                w *= Pi[e, e]
+                if not w < 1.0 - 1e-12:  # an absorbing state: not for point sweeps
+                    return 0, np.inf
+                selfw[e, j, k] = w
+    mass = D.sum()
+    prev = np.inf
+    est = np.inf
+    for sweep in range(max_sweeps):
+        change = 0.0
+        for half in range(2):
+            for jj in range(NB):
+                j = jj if half == 0 else NB - 1 - jj
+                for kk in range(NA):
+                    k = kk if half == 0 else NA - 1 - kk
+                    for e2 in range(E):
+                        inflow = 0.0
+                        for e in range(E):
+                            inflow += Pi[e, e2] * y[j, k, e]
+                        s = selfw[e2, j, k]
+                        old = D[e2, j, k]
+                        dlt = (inflow - s * old) / (1.0 - s) - old
+                        D[e2, j, k] = old + dlt
+                        bi, bp = b_i[e2, j, k], b_pi[e2, j, k]
+                        ai, ap = a_i[e2, j, k], a_pi[e2, j, k]
+                        y[bi, ai, e2] += bp * ap * dlt
+                        y[bi, ai + 1, e2] += bp * (1.0 - ap) * dlt
+                        y[bi + 1, ai, e2] += (1.0 - bp) * ap * dlt
+                        y[bi + 1, ai + 1, e2] += (1.0 - bp) * (1.0 - ap) * dlt
+                        change = max(change, abs(dlt))
+        change /= mass
+        q = min(change / prev, 0.9999) if prev < np.inf and prev > 0 else 0.9999
+        est = change * q / (1.0 - q)
+        prev = change
+        if sweep > 0 and est < tol:
+            return sweep + 1, est
+    return max_sweeps, est

@@ -36,7 +36,8 @@ _FORWARD_BUDGET = 2000
 # early (Python path: two assets or several chains). The two-asset household predicts
 # far more than 4000 and spent ~90 ms on the 2000 iterations before its direct solve.
 _GIVE_UP_AFTER = 100
-# Gauss-Seidel sweeps before the forward iteration (one-asset households: ~45 to 1e-13)
+# Gauss-Seidel sweeps before the forward iteration (to 1e-13: ~45 for the one-asset
+# households, ~90 for the two-asset one)
 _SWEEPS = 200
 
 
@@ -396,12 +397,17 @@ def _iterate(D, lottery, Ps, tol, maxit, check_every=10):
 
 
 def _sweep(D, lottery, P, tol):
-    """Gauss-Seidel sweeps (:func:`~hetdag.blocks._het_kernels.stationary_sweeps_1d`)
+    """Gauss-Seidel sweeps (:func:`~hetdag.blocks._het_kernels.stationary_sweeps_1d`, or
+    ``_2d`` for two endogenous assets)
     to an estimated distance of ``tol / 10``; the forward iteration that follows judges
     the result by its own rule, so a poor start only costs it steps. Negative rounding
     residue is cleared and the mass renormalised."""
     D = np.array(D, dtype=np.float64)
-    _, est = K.stationary_sweeps_1d(lottery.a_i, lottery.a_pi, _f64(P), D, _SWEEPS, tol / 10)
+    if lottery.ndim_endo == 1:
+        _, est = K.stationary_sweeps_1d(lottery.a_i, lottery.a_pi, _f64(P), D, _SWEEPS, tol / 10)
+    else:
+        b, a = (lottery.b_i, lottery.b_pi), (lottery.a_i, lottery.a_pi)
+        _, est = K.stationary_sweeps_2d(*b, *a, _f64(P), D, _SWEEPS, tol / 10)
     if not (np.isfinite(est) and D.min() > -1e-8):
         return None
     D = np.maximum(D, 0.0)
@@ -506,7 +512,7 @@ def stationary_distribution(
     if D0 is not None:
         D0 = lottery._check(D0, "D0")
     start = _uniform_or(D0, lottery.shape)
-    if lottery.ndim_endo == 1 and len(Ps) == 1 and start.ndim == 2:
+    if len(Ps) == 1 and start.ndim == 1 + lottery.ndim_endo:
         swept = _sweep(start, lottery, Ps[0], tol)
         start = start if swept is None else swept
     D_fwd, res, it = _iterate(start, lottery, Ps, tol, min(maxit, _FORWARD_BUDGET))

@@ -44,7 +44,7 @@ from ._het_kernels import (
 _MAXIT = 40  # Newton steps before handing over to the plain iteration
 _SWEEPS = 16  # Gauss-Seidel sweeps per Newton step, at most
 _SWEEP_RTOL = 3e-3  # ... stopping when a sweep changes the step by less than this
-_MIN_DAMPING = 1 / 64  # halvings of a step that made NaN or inf before giving up
+_MIN_DAMPING = 1 / 64  # a step that makes NaN or inf is halved down to this, then Newton stops
 _H_PROBE = 1e-5  # one-sided probes of the derivative, relative to the continuation value
 _MAX_GAIN = 1e3  # largest Newton step, in multiples of the residual, taken as it is
 _MAX_MOVE = 0.5  # largest relative change of any state's backward variable per step
@@ -65,8 +65,7 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
     rho = 0.75, 7 states). ``diff`` is the last policy change. Stops like the plain
     iteration: when the policy change between Newton iterates, and the distance to the
     fixed point it implies, ``diff * q / (1 - q)`` with ``q`` the ratio of successive
-    changes, are below ``tol``.
-    Counts against ``backward_maxit`` like plain steps.
+    changes, are below ``tol``. Counts against ``backward_maxit`` like plain steps.
     """
     b, p = blk.backward[0], blk.policy[0]
     bp = b + "_p"
