@@ -218,6 +218,32 @@ def test_shift_matrix_dense_definition():
     np.testing.assert_array_equal(M, ref)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    T=st.integers(1, 12),
+    coeffs=st.dictionaries(st.integers(-14, 14), st.floats(-3, 3), max_size=5),
+    transposed=st.booleans(),
+)
+def test_shift_plus_dense_matches_the_definition(T, coeffs, transposed):
+    """to_dense and ShiftMatrix + ndarray (diagonals added as strided slices, in place
+    on one copy) against entry-by-entry definitions, shifts beyond the horizon included;
+    the dense operand may be a non-contiguous view and is left untouched."""
+    S = ShiftMatrix(coeffs, T)
+    ref = np.zeros((T, T))
+    for k, c in S.coeffs.items():
+        for t in range(T):
+            if 0 <= t + k < T:
+                ref[t, t + k] += c
+    np.testing.assert_array_equal(S.to_dense(), ref)
+    X = np.arange(T * T, dtype=float).reshape(T, T)
+    X = X.T if transposed else X
+    keep = X.copy()
+    np.testing.assert_allclose(S + X, ref + X, atol=1e-13)
+    np.testing.assert_allclose(X + S, ref + X, atol=1e-13)
+    np.testing.assert_allclose(X - S, X - ref, atol=1e-13)
+    np.testing.assert_array_equal(X, keep)
+
+
 @pytest.mark.parametrize("k", [-6, -5, -2, 0, 3, 4, 5, 9])
 def test_single_shift_apply_equals_its_dense_definition(k):
     """One scaled shift takes its own path in apply(); beyond the horizon it is zero."""

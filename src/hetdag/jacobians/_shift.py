@@ -44,13 +44,23 @@ class ShiftMatrix:
 
     # --- conversion -------------------------------------------------------
     def to_dense(self) -> NDArray[np.float64]:
-        T = self.T
-        out = np.zeros((T, T))
-        for k, c in self.coeffs.items():
-            if abs(k) < T:
-                idx = np.arange(max(0, -k), min(T, T - k))
-                out[idx, idx + k] += c
+        out = np.zeros((self.T, self.T))
+        self._add_to(out)
         return out
+
+    def _add_to(self, out: NDArray[np.float64]) -> None:
+        """``out += self`` for a C-contiguous (T, T) array, diagonal by diagonal.
+
+        Entry (t, t + k) is element ``t (T + 1) + k`` of the flat array: each shift is
+        one strided slice (no index arrays, no (T, T) temporary).
+        """
+        T = self.T
+        flat = out.reshape(-1)
+        for k, c in self.coeffs.items():
+            if 0 <= k < T:
+                flat[k :: T + 1][: T - k] += c
+            elif -T < k < 0:
+                flat[-k * T :: T + 1][: T + k] += c
 
     def __array__(self, dtype=None, copy=None):
         m = self.to_dense()
@@ -98,7 +108,12 @@ class ShiftMatrix:
                 coeffs[k] = coeffs.get(k, 0.0) + c
             return ShiftMatrix(coeffs, self.T)
         if isinstance(other, np.ndarray):
-            return self.to_dense() + other
+            # one fresh (T, T) array, not two: fresh memory costs a page fault per 4 KiB
+            out = np.array(other, dtype=np.result_type(other.dtype, np.float64), order="C")
+            if out.shape != (self.T, self.T):
+                return self.to_dense() + other  # let NumPy broadcast or raise
+            self._add_to(out)
+            return out
         return NotImplemented
 
     __radd__ = __add__
