@@ -655,6 +655,14 @@ def newton_sweeps_1d(cf, cl, Pi, r, d, max_sweeps, rtol):
 
 
 @njit(cache=True)
+def _distance_left(change, prev):
+    """``(change q / (1 - q), change)``, q = change / prev: what a geometric sequence of
+    sweeps has left to go (q taken as 0.9999 until two changes are known)."""
+    q = min(change / prev, 0.9999) if prev < np.inf and prev > 0 else 0.9999
+    return change * q / (1.0 - q), change
+
+
+@njit(cache=True)
 def stationary_sweeps_1d(a_i, a_pi, Pi, D, max_sweeps, tol):
     """Gauss-Seidel for the stationary histogram ``D = Pi^T Λ D`` on (E, M) arrays.
 
@@ -690,8 +698,7 @@ def stationary_sweeps_1d(a_i, a_pi, Pi, D, max_sweeps, tol):
                 return 0, np.inf
             inv[e, m] = 1.0 / (1.0 - selfw[e, m])
     mass = D.sum()
-    prev = np.inf
-    est = np.inf
+    prev = est = np.inf
     for sweep in range(max_sweeps):
         change = 0.0
         for half in range(2):
@@ -709,10 +716,7 @@ def stationary_sweeps_1d(a_i, a_pi, Pi, D, max_sweeps, tol):
                     y[i, e2] += p * dlt
                     y[i + 1, e2] += (1.0 - p) * dlt
                     change = max(change, abs(dlt))
-        change /= mass
-        q = min(change / prev, 0.9999) if prev < np.inf and prev > 0 else 0.9999
-        est = change * q / (1.0 - q)
-        prev = change
+        est, prev = _distance_left(change / mass, prev)
         if sweep > 0 and est < tol:
             return sweep + 1, est
     return max_sweeps, est
@@ -750,8 +754,7 @@ def stationary_sweeps_2d(b_i, b_pi, a_i, a_pi, Pi, D, max_sweeps, tol):
                     return 0, np.inf
                 selfw[e, j, k] = w
     mass = D.sum()
-    prev = np.inf
-    est = np.inf
+    prev = est = np.inf
     for sweep in range(max_sweeps):
         change = 0.0
         for half in range(2):
@@ -774,10 +777,7 @@ def stationary_sweeps_2d(b_i, b_pi, a_i, a_pi, Pi, D, max_sweeps, tol):
                         y[bi + 1, ai, e2] += (1.0 - bp) * ap * dlt
                         y[bi + 1, ai + 1, e2] += (1.0 - bp) * (1.0 - ap) * dlt
                         change = max(change, abs(dlt))
-        change /= mass
-        q = min(change / prev, 0.9999) if prev < np.inf and prev > 0 else 0.9999
-        est = change * q / (1.0 - q)
-        prev = change
+        est, prev = _distance_left(change / mass, prev)
         if sweep > 0 and est < tol:
             return sweep + 1, est
     return max_sweeps, est
