@@ -740,7 +740,7 @@ def het(
         fixed point), ``backward_maxit`` (20,000), ``forward_tol`` (1e-12, max change of
         the stationary histogram), ``backward_newton`` (True: Newton's method for the
         steady-state backward iteration when there is one backward variable, one policy
-        and one Markov chain; 16 Newton steps instead of 342 plain ones on the
+        and one Markov chain; 18 Newton steps instead of 342 plain ones on the
         Krusell-Smith household), ``backward_extrapolate`` (True: reduced-rank
         extrapolation jumps in the plain iteration, about half its steps),
         ``jacobian_scheme`` and ``jacobian_h``.

@@ -397,11 +397,11 @@ def _iterate(D, lottery, Ps, tol, maxit, check_every=10):
 
 
 def _sweep(D, lottery, P, tol):
-    """Gauss-Seidel sweeps (:func:`~hetdag.blocks._het_kernels.stationary_sweeps_1d`, or
-    ``_2d`` for two endogenous assets)
-    to an estimated distance of ``tol / 10``; the forward iteration that follows judges
-    the result by its own rule, so a poor start only costs it steps. Negative rounding
-    residue is cleared and the mass renormalised."""
+    """Gauss-Seidel sweeps from ``D`` to an estimated distance of ``tol / 10``
+    (:func:`~hetdag.blocks._het_kernels.stationary_sweeps_1d`, or ``_2d`` for two
+    endogenous assets), or None if they cannot run. The forward iteration that follows
+    judges the result by its own rule, so a poor start only costs it steps. Negative
+    rounding residue is cleared and the mass renormalised."""
     D = np.array(D, dtype=np.float64)
     if lottery.ndim_endo == 1:
         _, est = K.stationary_sweeps_1d(lottery.a_i, lottery.a_pi, _f64(P), D, _SWEEPS, tol / 10)
@@ -483,10 +483,13 @@ def stationary_distribution(
 ) -> NDArray[np.float64]:
     """Stationary histogram ``D = forward_step(D)``, ``sum(D) = 1``, ``D >= 0``.
 
-    Method (hybrid, chosen by timing, see ``_FORWARD_BUDGET``): up to 2000 forward
-    iterations from ``D0`` (or uniform), fewer when after ``_GIVE_UP_AFTER`` of them the
-    observed contraction rate predicts over twice that many; if they have not met
-    ``tol``, the sparse system
+    Method (hybrid, chosen by timing): with one Markov chain, up to ``_SWEEPS``
+    Gauss-Seidel sweeps from ``D0`` (or uniform) first, which shrink the error 2x (one
+    asset) or 1.4x (two assets) per sweep on the example households, where a forward
+    step shrinks it by 0.97-0.995; then up to 2000 forward iterations
+    (``_FORWARD_BUDGET``), fewer when after ``_GIVE_UP_AFTER`` of them the observed
+    contraction rate predicts over twice that many; if they have not met ``tol``, the
+    sparse system
     ``(I - T) d = 0`` with ``d[k] = 1`` for the modal state ``k`` of the current iterate
     (recurrent) is solved by SuperLU. Pinning one state keeps the matrix as sparse as
     ``T``; the usual dense ``sum(d) = 1`` row makes SuperLU ~8x slower and is only the
