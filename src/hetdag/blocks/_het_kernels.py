@@ -369,13 +369,16 @@ def forward_iterate_1d(D, a_i, a_pi, Pi, tol, maxit, check_every, out):
     """Iterate D <- Pi^T lottery(D) on (n_e, n_a) until the estimated distance to the
     fixed point, max|D' - D| q / (1 - q) with q the observed contraction rate, is below
     ``tol`` (checked every ``check_every`` steps). Writes the last iterate to ``out``;
-    returns (estimated error, iterations)."""
+    returns (estimated error, iterations), the estimate also when ``maxit`` ran out
+    (inf before two checks), so that a caller cannot take a small last change for a
+    converged histogram."""
     n_e, n_a = D.shape
     cur = D.copy()
     tmp = np.empty_like(D)
     nxt = np.empty_like(D)
     res = np.inf
     res_prev = np.inf
+    est = np.inf
     for it in range(1, maxit + 1):
         _lottery_then_markov(cur, a_i, a_pi, Pi, tmp, nxt)
         if it % check_every == 0 or it == maxit:
@@ -390,12 +393,14 @@ def forward_iterate_1d(D, a_i, a_pi, Pi, tol, maxit, check_every, out):
             q = min(q, 0.9999)
             res_prev_finite = res_prev < np.inf
             res_prev = res
-            if res < tol and res_prev_finite and res * q / (1.0 - q) < tol:
+            # the distance left, not the last change: a slow mode hides in a small change
+            est = res * max(1.0, q / (1.0 - q)) if res_prev_finite else np.inf
+            if res < tol and est < tol:
                 out[:] = nxt
-                return res * max(1.0, q / (1.0 - q)), it
+                return est, it
         cur, nxt = nxt, cur
     out[:] = cur
-    return res, maxit
+    return est, maxit
 
 
 @njit(cache=True)
