@@ -159,6 +159,19 @@ class Lottery:
         b_i, b_pi = cls._lottery(xb, bg)
         return cls(a_i, a_pi, ag, b_i, b_pi, bg)
 
+    def corners(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """``(target, weight)``, each (C, *shape): where each state's mass goes, as a flat
+        index into the endogenous grid (``b * n_a + a`` for two assets), and how much.
+        C = 2 (1-D) or 4 (2-D, bilinear); the weights of a state sum to one."""
+        if self.ndim_endo == 1:
+            return np.stack([self.a_i, self.a_i + 1]), np.stack([self.a_pi, 1 - self.a_pi])
+        n_a = self.shape[-1]
+        base = self.b_i * n_a + self.a_i
+        pb, pa = self.b_pi, self.a_pi
+        target = np.stack([base, base + 1, base + n_a, base + n_a + 1])
+        weight = np.stack([pb * pa, pb * (1 - pa), (1 - pb) * pa, (1 - pb) * (1 - pa)])
+        return target, weight
+
     # -- shapes -------------------------------------------------------------------------
     def _flat(self, A: NDArray, batch: bool = False) -> NDArray:
         tail = self.shape[-self.ndim_endo :]
@@ -334,21 +347,11 @@ def transition_matrix(lottery: Lottery, Pi_list: Sequence[ArrayLike]):
     shape = lottery.shape
     N = int(np.prod(shape))
     idx = np.arange(N).reshape(shape)
-    rows, vals = [], []
-    if lottery.ndim_endo == 1:
-        base = idx - np.arange(shape[-1]) + lottery.a_i
-        rows += [base, base + 1]
-        vals += [lottery.a_pi, 1 - lottery.a_pi]
-    else:
-        n_a = shape[-1]
-        base = idx - np.arange(shape[-2])[:, None] * n_a - np.arange(n_a)
-        base = base + lottery.b_i * n_a + lottery.a_i
-        pb, pa = lottery.b_pi, lottery.a_pi
-        rows += [base, base + 1, base + n_a, base + n_a + 1]
-        vals += [pb * pa, pb * (1 - pa), (1 - pb) * pa, (1 - pb) * (1 - pa)]
-    cols = np.tile(idx.ravel(), len(rows))
-    ij = (np.concatenate([r.ravel() for r in rows]), cols)
-    L = sp.csr_matrix((np.concatenate([v.ravel() for v in vals]), ij), shape=(N, N))
+    target, weight = lottery.corners()
+    n_endo = int(np.prod(shape[-lottery.ndim_endo :]))
+    rows = idx // n_endo * n_endo + target  # the state's exogenous block, then its corner
+    cols = np.broadcast_to(idx, rows.shape)
+    L = sp.csr_matrix((weight.ravel(), (rows.ravel(), cols.ravel())), shape=(N, N))
     M = sp.identity(int(np.prod(shape[len(Ps) :])), format="csr")
     for P in reversed(Ps):
         M = sp.kron(sp.csr_matrix(P.T), M, format="csr")
@@ -399,21 +402,21 @@ def _iterate(D, lottery, Ps, tol, maxit, check_every=10):
 
 
 def _sweep(D, lottery, P, tol):
-    """Gauss-Seidel sweeps from ``D`` to an estimated distance of ``tol / 10``
-    (:func:`~hetdag.blocks._het_kernels.stationary_sweeps_1d`, or ``_2d`` for two
-    endogenous assets), or None if they cannot run. The forward iteration that follows
-    judges the result by its own rule, so a poor start only costs it steps. Negative
-    rounding residue is cleared and the mass renormalised."""
-    D = np.array(D, dtype=np.float64)
-    if lottery.ndim_endo == 1:
-        _, est = K.stationary_sweeps_1d(lottery.a_i, lottery.a_pi, _f64(P), D, _SWEEPS, tol / 10)
-    else:
-        b, a = (lottery.b_i, lottery.b_pi), (lottery.a_i, lottery.a_pi)
-        _, est = K.stationary_sweeps_2d(*b, *a, _f64(P), D, _SWEEPS, tol / 10)
-    if not (np.isfinite(est) and D.min() > -1e-8):
+    """Gauss-Seidel sweeps (:func:`~hetdag.blocks._het_kernels.stationary_sweeps`) from
+    ``D`` to an estimated distance of ``tol / 10``, or None if they cannot run. The
+    forward iteration that follows judges the result by its own rule, so a poor start
+    only costs it steps. Negative rounding residue is cleared and the mass renormalised."""
+    E = D.shape[0]
+    target, weight = lottery.corners()
+    C = target.shape[0]
+    flat = np.array(D, dtype=np.float64).reshape(E, -1)
+    _, est = K.stationary_sweeps(
+        target.reshape(C, E, -1), weight.reshape(C, E, -1), _f64(P), flat, _SWEEPS, tol / 10
+    )
+    if not (np.isfinite(est) and flat.min() > -1e-8):
         return None
-    D = np.maximum(D, 0.0)
-    return D / D.sum()
+    flat = np.maximum(flat, 0.0)
+    return (flat / flat.sum()).reshape(D.shape)
 
 
 def _uniform_or(D0, shape):
