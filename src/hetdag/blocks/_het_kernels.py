@@ -25,19 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True)
-def _bisect_interval(grid, x):
-    """Return ``j`` in ``[0, n-2]`` with ``grid[j] <= x < grid[j+1]`` (clamped at ends)."""
-    lo = 0
-    hi = grid.shape[0] - 1
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if grid[mid] <= x:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+from ..utils.interpolate import _locate
 
 
 @njit(cache=True)
@@ -47,23 +35,17 @@ def _lottery_point(grid, xk, j, lo, hi):
     ``lo = grid[j]``, ``hi = grid[j + 1]`` for the row's next choice (start a row with
     ``0, grid[0], grid[1]``).
 
-    Policies increase along a row, so the bracket moves forward from ``j``; bisection
-    only when ``xk`` falls left of it, so any order is still correct. The bracket ends
-    ride along in registers: reloading them per choice cost a third of a forward step.
+    Inside the grid the bracket is interpolation's (:func:`~hetdag.utils.interpolate._locate`:
+    the pointer moves forward along increasing policies, with its ends in registers, and
+    bisects when a choice falls left of it, so any order is still correct); the lottery
+    only adds the clipping at the ends.
     """
     n = grid.shape[0]
     if xk <= grid[0]:
         return 0, 1.0, j, lo, hi
     if xk >= grid[n - 1]:
         return n - 2, 0.0, j, lo, hi
-    if xk < lo:
-        j = _bisect_interval(grid, xk)
-        lo = grid[j]
-        hi = grid[j + 1]
-    while xk >= hi:
-        j += 1
-        lo = hi
-        hi = grid[j + 1]
+    j, lo, hi = _locate(grid, xk, j, lo, hi)
     return j, (hi - xk) / (hi - lo), j, lo, hi
 
 
