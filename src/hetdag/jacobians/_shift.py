@@ -108,10 +108,10 @@ class ShiftMatrix:
                 coeffs[k] = coeffs.get(k, 0.0) + c
             return ShiftMatrix(coeffs, self.T)
         if isinstance(other, np.ndarray):
+            if other.shape != (self.T, self.T):
+                return self.to_dense() + other  # let NumPy broadcast or raise
             # one fresh (T, T) array, not two: fresh memory costs a page fault per 4 KiB
             out = np.array(other, dtype=np.result_type(other.dtype, np.float64), order="C")
-            if out.shape != (self.T, self.T):
-                return self.to_dense() + other  # let NumPy broadcast or raise
             self._add_to(out)
             return out
         return NotImplemented
