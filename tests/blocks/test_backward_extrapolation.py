@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import hetdag.blocks._het as het_module
+import hetdag.blocks._het._steady_state as het_steady_state
 import hetdag.utils.extrapolate as extrapolate
 from hetdag.examples._household import household
 from hetdag.utils.extrapolate import rre
@@ -101,7 +101,7 @@ def test_the_block_undoes_a_jump_that_makes_nan(monkeypatch):
         calibration(eis=0.5), backward_extrapolate=False, backward_newton=False, backward_tol=1e-13
     )[0]
     OneBadJump.rejected = 0
-    monkeypatch.setattr(het_module, "IterateExtrapolator", lambda: OneBadJump(lambda x: -x))
+    monkeypatch.setattr(het_steady_state, "IterateExtrapolator", lambda: OneBadJump(lambda x: -x))
     out, _ = solve(calibration(eis=0.5), backward_newton=False)
     assert OneBadJump.rejected == 1
     assert np.max(np.abs(out["a"] - ref["a"])) < 1e-9

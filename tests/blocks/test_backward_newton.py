@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import hetdag.blocks._newton_backward as newton_module
-from hetdag.blocks._het_kernels import newton_sweeps_1d
+import hetdag.blocks._het._newton_backward as newton_module
+from hetdag.blocks._het._derivative_kernels import newton_sweeps_1d
 from hetdag.examples._household import household
 from hetdag.utils.grids import asset_grid, rouwenhorst
 

@@ -313,7 +313,7 @@ def test_jacobian_cache_hits_and_misses(ks_ex, count_steps):
 @settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), scales=st.lists(st.floats(-3, 3), min_size=1, max_size=4))
 def test_collinear_inputs_finds_exact_multiples_only(seed, scales):
-    from hetdag.blocks._fake_news import collinear_inputs
+    from hetdag.blocks._het._collinear import collinear_inputs
 
     rng = np.random.default_rng(seed)
     base, other = rng.standard_normal(50), rng.standard_normal(50)
@@ -333,7 +333,7 @@ def test_hank_income_inputs_share_one_backward_pass(hank_ex, monkeypatch):
     """w, N, div and tax move only income y = e (w N + div - tax) (w also moves the hours
     hetoutput, at j = 0 only): one pass serves them, and the Jacobian agrees with one
     pass per input to 1e-9 (brute force, above, checks both against the transition)."""
-    import hetdag.blocks._fake_news as fn
+    import hetdag.blocks._het._fake_news as fn
 
     hh = hank_ex.model["household"]
     ctx = fn._Context(hh, hank_ex.ss)

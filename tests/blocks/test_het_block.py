@@ -8,7 +8,7 @@ Timing: D_t is over (e_t, a_{t-1}); D_{t+1} = Pi^T Λ(a_t) D_t; X_t = sum D_t x_
 import numpy as np
 import pytest
 
-import hetdag.blocks._het as het_module
+import hetdag.blocks._het._steady_state as het_steady_state
 from hetdag import create_model, het, simple
 from hetdag.errors import ConvergenceError, GridBoundaryWarning, ModelSpecError, NonFiniteError
 from hetdag.examples import krusell_smith
@@ -412,15 +412,15 @@ def test_backward_iteration_not_converged():
 
 
 def test_distribution_not_converged(monkeypatch):
-    import hetdag.blocks._law_of_motion as LOM
+    import hetdag.blocks._het._stationary as stationary
 
-    monkeypatch.setattr(LOM, "_SWEEPS", 0)  # Gauss-Seidel would reach 1e-30 exactly
-    original = het_module.stationary_distribution
+    monkeypatch.setattr(stationary, "_SWEEPS", 0)  # Gauss-Seidel would reach 1e-30 exactly
+    original = het_steady_state.stationary_distribution
 
     def capped(lottery, Pis, D0=None, tol=1e-12, block="?"):
         return original(lottery, Pis, D0=D0, tol=1e-30, maxit=1001, block=block)
 
-    monkeypatch.setattr(het_module, "stationary_distribution", capped)
+    monkeypatch.setattr(het_steady_state, "stationary_distribution", capped)
     with pytest.raises(
         ConvergenceError,
         match=r"Block 'household': stationary distribution not found; "

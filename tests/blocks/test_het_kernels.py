@@ -4,17 +4,17 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from hetdag.blocks import _het_kernels as K
-from hetdag.blocks import _law_of_motion as LOM
-from hetdag.blocks._law_of_motion import (
+from hetdag.blocks._het import _histogram_kernels as KH
+from hetdag.blocks._het import _lottery_kernels as K
+from hetdag.blocks._het import _stationary as SD
+from hetdag.blocks._het._law_of_motion import (
     Lottery,
     expectation_step,
     expectation_step_batch,
     forward_step,
-    stationary_distribution,
-    transition_matrix,
     young_step,
 )
+from hetdag.blocks._het._stationary import stationary_distribution, transition_matrix
 from hetdag.errors import ConvergenceError, ModelSpecError
 
 # ---------------------------------------------------------------- NumPy reference oracles
@@ -324,12 +324,12 @@ def test_young_step_matches_dense_oracle(rng, order):
 
 
 def _sweeps(lot, Pi, D, n):
-    """K.stationary_sweeps on a lottery's corners, to an estimated 1e-15; D in place."""
+    """KH.stationary_sweeps on a lottery's corners, to an estimated 1e-15; D in place."""
     target, weight = lot.corners()
     C, E = target.shape[:2]
     flat = D.reshape(E, -1)  # a view: the sweeps write D
     tg, w = target.reshape(C, E, -1), weight.reshape(C, E, -1)
-    return K.stationary_sweeps(tg, w, Pi, flat, n, 1e-15)
+    return KH.stationary_sweeps(tg, w, Pi, flat, n, 1e-15)
 
 
 def _dense_stationary(T):
@@ -439,10 +439,10 @@ def test_slowly_mixing_chain(monkeypatch, sweeps):
     """A chain whose forward iteration contracts at ~0.9995: alone it exceeds the forward
     budget and goes through SuperLU; the Gauss-Seidel sweeps solve it without."""
     if not sweeps:
-        monkeypatch.setattr(LOM, "_SWEEPS", 0)  # the forward iteration alone
+        monkeypatch.setattr(SD, "_SWEEPS", 0)  # the forward iteration alone
     calls = []
-    pinned = LOM._solve_pinned
-    monkeypatch.setattr(LOM, "_solve_pinned", lambda T, k: calls.append(k) or pinned(T, k))
+    pinned = SD._solve_pinned
+    monkeypatch.setattr(SD, "_solve_pinned", lambda T, k: calls.append(k) or pinned(T, k))
     grid = np.linspace(0, 1, 60)
     x = np.stack([np.clip(grid + 0.002 * (e - 1) + 1e-3, 0, 1) for e in range(3)])
     Pi = np.full((3, 3), 0.0005) + np.eye(3) * (1 - 0.0015)
@@ -458,9 +458,9 @@ def test_stationary_distribution_hands_over_early_when_the_rate_says_so(rng, mon
     budget: after the first rate check it stops and the direct solve gives the answer
     (before, all 2,000 iterations ran first)."""
     its = []
-    iterate = LOM._iterate
+    iterate = SD._iterate
     monkeypatch.setattr(
-        LOM, "_iterate", lambda *a, **k: (lambda r: its.append(r[2]) or r)(iterate(*a, **k))
+        SD, "_iterate", lambda *a, **k: (lambda r: its.append(r[2]) or r)(iterate(*a, **k))
     )
     grid = np.linspace(0, 1, 60)
     x = np.stack([np.clip(grid + 0.002 * (e - 1) + 1e-3, 0, 1) for e in range(3)])
@@ -471,14 +471,14 @@ def test_stationary_distribution_hands_over_early_when_the_rate_says_so(rng, mon
     D = stationary_distribution(lot, Pis)
     ref = _dense_stationary(transition_matrix(lot, Pis).toarray()).reshape(lot.shape)
     assert np.all(D >= 0) and np.allclose(D, ref, atol=1e-10)
-    assert its[0] <= LOM._GIVE_UP_AFTER + 10 < LOM._FORWARD_BUDGET
+    assert its[0] <= SD._GIVE_UP_AFTER + 10 < SD._FORWARD_BUDGET
 
 
 def test_stationary_distribution_raises_convergence_error(monkeypatch):
     # a periodic chain with five ergodic sets: the forward iteration never settles and
     # the direct solves fail (Gauss-Seidel would return one of its stationary
     # histograms, so it is off here)
-    monkeypatch.setattr(LOM, "_SWEEPS", 0)
+    monkeypatch.setattr(SD, "_SWEEPS", 0)
     grid = np.linspace(0, 1, 5)
     lot = Lottery.from_policy_1d(np.stack([grid, grid]), grid)
     swap = np.array([[0.0, 1.0], [1.0, 0.0]])

@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from hetdag.blocks import _fake_news as fn
+from hetdag.blocks._het import _fake_news as fn
 from hetdag.utils._scratch import Scratch, thread_scratch
 
 

@@ -10,8 +10,8 @@ import pytest
 
 import hetdag.solvers._steady_state as S
 from hetdag.blocks._block import Block
-from hetdag.blocks._het import _LOOSE_TOL
 from hetdag.examples import krusell_smith
+from hetdag.solvers._protocol import granted_tolerance
 
 
 def test_inexact_brent_matches_exact_calibration_with_fewer_steps(monkeypatch, count_steps):
@@ -38,7 +38,7 @@ class _Misleading(Block):
     outputs = ("res",)
 
     def _steady_state(self, values):
-        bias = 0.3 if _LOOSE_TOL.get() > 0 else 0.0
+        bias = 0.3 if granted_tolerance() > 0 else 0.0
         return {"res": values["x"] - 0.5 + bias}, {}
 
 
@@ -50,4 +50,4 @@ def test_brent_reruns_exactly_when_loose_solves_mislead():
 
 def test_loose_tolerance_does_not_leak_out_of_the_solver():
     S.solve_steady_state(_Misleading(), {}, {"x": (0.0, 1.0)}, {"res": 0.0})
-    assert _LOOSE_TOL.get() == 0.0
+    assert granted_tolerance() == 0.0

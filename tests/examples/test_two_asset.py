@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from hetdag.blocks import _fake_news
+from hetdag.blocks._het import _fake_news
 from hetdag.examples import _two_asset_kernels as K
 from hetdag.examples import two_asset
 from hetdag.examples._two_asset_household import solve_step

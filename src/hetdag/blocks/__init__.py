@@ -6,7 +6,7 @@ from ._combined import combine as combine
 from ._combined import create_model as create_model
 from ._het import HetBlock as HetBlock
 from ._het import het as het
-from ._law_of_motion import young_step as young_step
+from ._het import young_step as young_step
 from ._simple import SimpleBlock as SimpleBlock
 from ._simple import simple as simple
 from ._solved import SolvedBlock as SolvedBlock

@@ -7,13 +7,16 @@ implement three private methods; the public ones validate and cache:
 - ``_path(ss, paths, T, internals) -> (outputs, internals)``: levels in, levels out;
   inputs absent from ``paths`` sit at the steady state.
 - ``_jacobian(ss, inputs, T) -> JacobianDict`` for ``inputs`` a subset of ``self.inputs``.
+
+Also here: :class:`RemappedBlock`, the renamed view that ``Block.remap`` and
+``Block.rename`` return (``hh.remap({'beta': 'beta_patient'}).rename('patient')``
+reads ``beta_patient`` where ``hh`` reads ``beta``; its internals live under the new
+name). It shares this module because ``Block`` constructs it and it is a ``Block``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Mapping, Sequence
 from numbers import Number
 
 import numpy as np
@@ -22,25 +25,16 @@ from ..errors import ModelSpecError, NonFiniteError
 from ..jacobians._jacobian_dict import JacobianDict, check_T
 from ..results import ImpulseDict, SteadyState
 from ..results._results import in_fingerprint_scope
-
-# Inside ``cached_jacobians_only()``, a block whose Jacobian is costly to compute (a
-# heterogeneous-agent block: a fake-news pass) raises JacobianNotCached on a cache miss
-# instead of computing it. Cheap blocks compute as usual.
-_CACHED_ONLY: ContextVar[bool] = ContextVar("hetdag_cached_only", default=False)
-
-
-class JacobianNotCached(Exception):
-    """A costly Jacobian was needed inside :func:`cached_jacobians_only`."""
-
-
-@contextmanager
-def cached_jacobians_only() -> Iterator[None]:
-    """Compose Jacobians from cached costly ones (and cheap ones), or raise JacobianNotCached."""
-    token = _CACHED_ONLY.set(True)
-    try:
-        yield
-    finally:
-        _CACHED_ONLY.reset(token)
+from ..solvers._linear import solve_impulse_linear, solve_jacobian
+from ..solvers._nonlinear import solve_impulse_nonlinear
+from ..solvers._protocol import (
+    JacobianNotCached,
+    as_steady_state,
+    only_cached_jacobians,
+    shock_horizon,
+    warn_grid_edges,
+)
+from ..solvers._steady_state import solve_steady_state
 
 
 class Block:
@@ -87,14 +81,20 @@ class Block:
         """Names of blocks (including nested ones) that keep internals."""
         return []
 
+    def grid_edge_mass(self, internals: Mapping) -> dict[str, dict[str, float]]:
+        """Mass at the top of each grid, ``{block name: {grid: mass}}``, read from ``internals``.
+
+        The solvers warn where it exceeds 1e-8 (:func:`hetdag.solvers._protocol.warn_grid_edges`).
+        Blocks without a histogram on grids have none; models ask their blocks.
+        """
+        return {}
+
     # ---------------------------------------------------------- public API
     def steady_state(self, calibration: Mapping) -> SteadyState:
         """Evaluate the block at given inputs (no solving) and return every variable."""
         values = self._check_calibration(calibration)
         outputs, internals = self._steady_state(values)
-        from ._het import warn_grid_edges
-
-        warn_grid_edges(internals, stacklevel=3)
+        warn_grid_edges(self, internals, stacklevel=3)
         return SteadyState({**values, **outputs}, internals)
 
     @in_fingerprint_scope
@@ -133,7 +133,7 @@ class Block:
         for (fp, ins, outs, T_), J in self._jac_cache.items():
             if fp == key[0] and T_ == T and set(inputs) <= set(ins) and set(outputs) <= set(outs):
                 return J.subset(outputs, inputs)
-        if self.costly_jacobian and _CACHED_ONLY.get():
+        if self.costly_jacobian and only_cached_jacobians():
             raise JacobianNotCached(self.name)
         J = self._jacobian(ss, inputs, T).subset(outputs)
         if len(self._jac_cache) > 32:
@@ -172,8 +172,6 @@ class Block:
         **kwargs,
     ) -> SteadyState:
         """Find ``unknowns`` so that ``targets`` hold; see :mod:`hetdag.solvers._steady_state`."""
-        from ..solvers._steady_state import solve_steady_state
-
         return solve_steady_state(self, calibration, unknowns, targets, solver=solver, **kwargs)
 
     def solve_jacobian(
@@ -187,8 +185,6 @@ class Block:
         **kwargs,
     ) -> JacobianDict:
         """General-equilibrium Jacobians ``G[o][z] = dO/dZ`` (T x T), by dU = -H_U^{-1} H_Z dZ."""
-        from ..solvers._linear import solve_jacobian
-
         return solve_jacobian(self, ss, unknowns, targets, inputs, outputs, T, **kwargs)
 
     def solve_impulse_linear(
@@ -201,8 +197,6 @@ class Block:
         **kwargs,
     ) -> ImpulseDict:
         """First-order impulse responses (deviations) to the shock paths ``shocks``."""
-        from ..solvers._linear import solve_impulse_linear
-
         return solve_impulse_linear(self, ss, unknowns, targets, shocks, outputs, **kwargs)
 
     def solve_impulse_nonlinear(
@@ -215,19 +209,13 @@ class Block:
         **kwargs,
     ) -> ImpulseDict:
         """Perfect-foresight transition (deviations) solving H(U, Z) = 0 for all t < T."""
-        from ..solvers._nonlinear import solve_impulse_nonlinear
-
         return solve_impulse_nonlinear(self, ss, unknowns, targets, shocks, outputs, **kwargs)
 
     def remap(self, mapping: Mapping[str, str], name: str | None = None) -> Block:
         """Rename inputs/outputs (``{old: new}``); see :class:`RemappedBlock`."""
-        from ._remap import RemappedBlock
-
         return RemappedBlock(self, mapping, name)
 
     def rename(self, name: str) -> Block:
-        from ._remap import RemappedBlock
-
         return RemappedBlock(self, {}, name)
 
 
@@ -259,28 +247,58 @@ def check_finite(outputs: Mapping, block: str, context: str) -> None:
             )
 
 
-def as_steady_state(ss: Mapping) -> SteadyState:
-    return ss if isinstance(ss, SteadyState) else SteadyState(ss)
+class RemappedBlock(Block):
+    """A view of ``block`` with variables renamed by ``mapping`` ({old: new})."""
 
+    def __init__(self, block: Block, mapping: Mapping[str, str], name: str | None = None):
+        super().__init__()
+        if isinstance(block, RemappedBlock):
+            mapping = {
+                **{k: mapping.get(v, v) for k, v in block.mapping.items()},
+                **{k: v for k, v in mapping.items() if k not in block.mapping.values()},
+            }
+            block = block.block
+        self.block = block
+        self.kind = block.kind
+        self.mapping = dict(mapping)
+        self.back = {v: k for k, v in self.mapping.items()}
+        self.name = name or block.name
+        self.inputs = tuple(self.mapping.get(i, i) for i in block.inputs)
+        self.outputs = tuple(self.mapping.get(o, o) for o in block.outputs)
 
-def shock_horizon(shocks: Mapping, block: Block) -> int:
-    if not shocks:
-        raise ModelSpecError(f"Block {block.name!r}: no shocks given")
-    lengths = {}
-    for k, v in shocks.items():
-        if k not in block.inputs:
-            raise ModelSpecError(
-                f"Block {block.name!r}: shock {k!r} is not an input; inputs are "
-                f"{sorted(block.inputs)}"
-            )
-        a = np.asarray(v, dtype=float)
-        if a.ndim != 1:
-            raise ModelSpecError(
-                f"Block {block.name!r}: shock {k!r} must be a 1-D sequence, got shape {a.shape}"
-            )
-        if not np.all(np.isfinite(a)):
-            raise ModelSpecError(f"Block {block.name!r}: shock {k!r} contains NaN or inf")
-        lengths[k] = len(a)
-    if len(set(lengths.values())) > 1:
-        raise ModelSpecError(f"Block {block.name!r}: shocks have different lengths {lengths}")
-    return check_T(next(iter(lengths.values())), block.name)
+    def _to_inner(self, d: Mapping) -> dict:
+        return {self.back.get(k, k): v for k, v in d.items()}
+
+    def _to_outer(self, d: Mapping) -> dict:
+        return {self.mapping.get(k, k): v for k, v in d.items()}
+
+    def _rename_internals(self, ints: Mapping) -> dict:
+        return {self.name if k == self.block.name else k: v for k, v in ints.items()}
+
+    def internal_blocks(self) -> list[str]:
+        return [self.name if n == self.block.name else n for n in self.block.internal_blocks()]
+
+    def grid_edge_mass(self, internals: Mapping) -> dict[str, dict[str, float]]:
+        inner = {(self.block.name if k == self.name else k): v for k, v in internals.items()}
+        return self._rename_internals(self.block.grid_edge_mass(inner))
+
+    def _steady_state(self, values: dict) -> tuple[dict, dict]:
+        out, ints = self.block._steady_state(self._to_inner(values))
+        return self._to_outer(out), self._rename_internals(ints)
+
+    def _inner_ss(self, ss):
+        inner = SteadyState(self._to_inner(ss), {})
+        inner.internals = {
+            (self.block.name if k == self.name else k): v for k, v in ss.internals.items()
+        }
+        return inner
+
+    def _path(self, ss, paths: dict, T: int, internals) -> tuple[dict, dict]:
+        ints_req = {self.block.name if n == self.name else n for n in internals}
+        out, ints = self.block._path(self._inner_ss(ss), self._to_inner(paths), T, ints_req)
+        return self._to_outer(out), self._rename_internals(ints)
+
+    def _jacobian(self, ss, inputs: list[str], T: int) -> JacobianDict:
+        J = self.block.jacobian(self._inner_ss(ss), [self.back.get(i, i) for i in inputs], T=T)
+        nest = {self.mapping.get(o, o): self._to_outer(J[o]) for o in J}
+        return JacobianDict(nest, T, self.name)

@@ -8,7 +8,7 @@ block by block in topological order; Jacobians are accumulated forward:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..errors import ModelSpecError
 from ..graph._dag import build_graph, topological_order
@@ -53,6 +53,12 @@ class CombinedBlock(Block):
 
     def internal_blocks(self) -> list[str]:
         return [n for b in self.blocks for n in b.internal_blocks()]
+
+    def grid_edge_mass(self, internals: Mapping) -> dict[str, dict[str, float]]:
+        edges: dict[str, dict[str, float]] = {}
+        for b in self.blocks:
+            edges.update(b.grid_edge_mass(internals))
+        return edges
 
     def _readers(self, variable: str) -> list[str]:
         return [b.name for b in self.blocks if variable in b.inputs]

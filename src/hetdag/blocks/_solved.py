@@ -12,6 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import ModelSpecError
 from ..jacobians._jacobian_dict import JacobianDict
+from ..solvers._linear import solve_jacobian
+from ..solvers._nonlinear import solve_impulse_nonlinear
+from ..solvers._steady_state import solve_steady_state
 from ._block import Block
 from ._simple import SimpleBlock
 
@@ -56,9 +59,10 @@ class SolvedBlock(Block):
     def internal_blocks(self) -> list[str]:
         return self.inner.internal_blocks()
 
-    def _steady_state(self, values: dict) -> tuple[dict, dict]:
-        from ..solvers._steady_state import solve_steady_state
+    def grid_edge_mass(self, internals: Mapping) -> dict[str, dict[str, float]]:
+        return self.inner.grid_edge_mass(internals)
 
+    def _steady_state(self, values: dict) -> tuple[dict, dict]:
         guesses = {u: values.get(u, g) for u, g in self.unknowns.items()}
         calib = {k: v for k, v in values.items() if k not in self.unknowns}
         ss = solve_steady_state(
@@ -67,8 +71,6 @@ class SolvedBlock(Block):
         return {o: ss[o] for o in self.outputs}, ss.internals
 
     def _path(self, ss, paths: dict, T: int, internals) -> tuple[dict, dict]:
-        from ..solvers._nonlinear import solve_impulse_nonlinear
-
         shocks = {k: v - ss[k] for k, v in paths.items()}
         irf = solve_impulse_nonlinear(
             self.inner, ss, list(self.unknowns), self.targets, shocks, internals=internals
@@ -76,8 +78,6 @@ class SolvedBlock(Block):
         return {o: irf[o] + ss[o] for o in self.outputs if o in irf}, irf.internals
 
     def _jacobian(self, ss, inputs: list[str], T: int) -> JacobianDict:
-        from ..solvers._linear import solve_jacobian
-
         G = solve_jacobian(self.inner, ss, list(self.unknowns), self.targets, inputs, None, T)
         return JacobianDict({o: G[o] for o in self.outputs if o in G}, T, self.name)
 

@@ -19,13 +19,13 @@ import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
 
-from ..blocks._block import as_steady_state, shock_horizon
 from ..errors import ModelSpecError
 from ..jacobians._jacobian_dict import JacobianDict, check_T
 from ..jacobians._shift import add, matmul
 from ..results import ImpulseDict
 from ..results._results import in_fingerprint_scope
 from ._determinacy import check_determinacy
+from ._protocol import as_steady_state, shock_horizon
 
 _RCOND_MIN = 1e3 * np.finfo(float).eps
 

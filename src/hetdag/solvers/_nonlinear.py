@@ -22,16 +22,16 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 from scipy import linalg
 
-from ..blocks._block import (
+from ..errors import ConvergenceError, ModelSpecError, NonFiniteError, format_residuals
+from ..results import ImpulseDict
+from ..results._results import in_fingerprint_scope
+from ._linear import check_unknowns_targets, factored_hu
+from ._protocol import (
     JacobianNotCached,
     as_steady_state,
     cached_jacobians_only,
     shock_horizon,
 )
-from ..errors import ConvergenceError, ModelSpecError, NonFiniteError, format_residuals
-from ..results import ImpulseDict
-from ..results._results import in_fingerprint_scope
-from ._linear import check_unknowns_targets, factored_hu
 from ._steady_state import show_progress
 
 

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..blocks._het import loose_tolerance, warn_grid_edges
 from ..errors import ConvergenceError, ModelSpecError, format_residuals
 from ..results import SteadyState
 from ._newton import newton_solve
+from ._protocol import loose_tolerance, warn_grid_edges
 
 # inexact evaluations while bracketing: household tolerance <= LOOSE_FRACTION * the best
 # |residual| so far, and never looser than LOOSE_MAX
@@ -169,7 +169,7 @@ def solve_steady_state(
             residuals=residuals,
         )
     if _within is None:
-        warn_grid_edges(ints, stacklevel=3)
+        warn_grid_edges(block, ints, stacklevel=3)
     return SteadyState(values, ints)
 
 

@@ -27,15 +27,19 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from numba import njit
 
-from ..errors import NonFiniteError
-from ..jacobians._jacobian_dict import JacobianDict
-from ..utils._scratch import Scratch, empty, thread_scratch
-from ..utils._threads import in_threads
-from ._het_kernels import aggregation_weights, expectation_path_1d, local_backward_path_1d
+from ...errors import NonFiniteError
+from ...jacobians._jacobian_dict import JacobianDict
+from ...utils._scratch import Scratch, empty, thread_scratch
+from ...utils._threads import in_threads
+from ._collinear import _stack_layout, _value_direction, collinear_inputs, expand_curlyD
+from ._derivative_kernels import (
+    _diagonal_cumsum,
+    _live_flags,
+    expectation_path_1d,
+)
 from ._law_of_motion import _markov_axis, expectation_step_batch, forward_step
-from ._local_backward import build_local_derivative
+from ._local_backward import _iterate_local, build_local_derivative
 
 # relative finite-difference steps: truncation error ~h (forward) or ~h^2 (central)
 H_DEFAULT = {"forward": 1e-6, "central": 1e-4}
@@ -214,71 +218,6 @@ def step1_backward(
     return curlyY, stack, groups
 
 
-def _stack_layout(groups: list[tuple[int, float]]) -> tuple[list[int], list[int]]:
-    """The rows of the stacked curlyD: the representatives (each T rows, in input order),
-    then the other inputs (their column s = 0, one row each)."""
-    reps = sorted({r for r, _ in groups})
-    others = [a for a, (r, _) in enumerate(groups) if r != a]
-    return reps, others
-
-
-def expand_curlyD(stack: np.ndarray, groups: list[tuple[int, float]], T: int) -> np.ndarray:
-    """curlyD (n_in, T, N) of every input from :func:`step1_backward`'s stacked rows."""
-    reps, others = _stack_layout(groups)
-    n_rep = len(reps)
-    out = np.empty((len(groups), T, stack.shape[1]))
-    for a, (r, c) in enumerate(groups):
-        rows = stack[reps.index(r) * T : (reps.index(r) + 1) * T]
-        if r == a:
-            out[a] = rows
-        else:
-            out[a, 0] = stack[n_rep * T + others.index(a)]
-            out[a, 1:] = c * rows[1:]
-    return out
-
-
-def _value_direction(blk, vs: list[dict], step: float) -> np.ndarray:
-    """Central difference of the step's non-continuation arguments and Markov matrices."""
-    keys = [k for k in blk.f_inputs if not k.endswith("_p") or k[:-2] not in blk.backward]
-    keys += [e for e in blk.exogenous if e not in keys]
-    parts = [
-        (np.asarray(vs[0][k], dtype=float) - np.asarray(vs[1][k], dtype=float)).ravel()
-        for k in keys
-        if k in vs[0]
-    ]
-    return np.concatenate(parts) / (2 * step) if parts else np.zeros(0)
-
-
-def collinear_inputs(vectors: list[np.ndarray], rtol: float = 1e-8) -> list[tuple[int, float]]:
-    """For each vector a, ``(r, c)`` with ``vectors[a] = c * vectors[r]`` for an earlier
-    representative r (``(a, 1.0)`` when a is its own). Collinear means
-    ``max|v_a - c v_r| <= rtol * max|v_a|`` with c the least-squares scale; a zero vector
-    joins the first representative with c = 0. ``rtol`` sits far below the finite-difference
-    error of the Jacobian (~1e-6), so sharing a pass costs no accuracy.
-    """
-    out: list[tuple[int, float]] = []
-    reps: list[int] = []
-    for a, v in enumerate(vectors):
-        size = float(np.max(np.abs(v))) if v.size else 0.0
-        found = None
-        if size == 0.0 and reps:
-            found = (reps[0], 0.0)
-        for r in reps if found is None else ():
-            w = vectors[r]
-            ww = float(w @ w)
-            if ww == 0.0:
-                continue
-            c = float(w @ v) / ww
-            if np.max(np.abs(v - c * w)) <= rtol * size:
-                found = (r, c)
-                break
-        if found is None:
-            reps.append(a)
-            found = (a, 1.0)
-        out.append(found)
-    return out
-
-
 def _iterate_full(ctx, d0, keys, outputs, curlyY, curlyD, T, h, signs, difference):
     """Iterate the step itself for every horizon, batching inputs (and both sides)."""
     blk = ctx.block
@@ -298,45 +237,6 @@ def _iterate_full(ctx, d0, keys, outputs, curlyY, curlyD, T, h, signs, differenc
         sides = [{k: out[k][m * n_in : (m + 1) * n_in] for k in keys} for m in range(len(signs))]
         d = difference(sides, step)
         _record(ctx, d, outputs, curlyY, curlyD, j)
-
-
-def _iterate_local(ctx, local, d0, keys, outputs, curlyY, curlyD, T):
-    """Iterate the verified sparse derivative of the step instead of the step itself."""
-    blk = ctx.block
-    n_in = curlyY.shape[0]
-    E, M = local.E, local.coef.shape[-1]
-    b_idx = [keys.index(b) for b in blk.backward]
-    p_idx = [keys.index(p) for p in blk.policy]
-    o_idx = [keys.index(o.lower()) for o in outputs]
-    Dflat = ctx.D.reshape(-1)
-    bw = np.stack([d0[b] for b in blk.backward], axis=1)  # (n_in, B, *shape)
-    B = bw.shape[1]
-    lot = ctx.lottery
-    if len(ctx.Pis) == 1 and lot.ndim_endo == 1 and len(p_idx) == 1:
-        # the common case: each input's loop over horizons is one GIL-free numba call,
-        # and inputs run in parallel threads
-        coef, col = local.coef, local.col
-        Pi = np.ascontiguousarray(ctx.Pis[0], dtype=float)
-        D2 = np.ascontiguousarray(ctx.D.reshape(E, M))
-        a_i = np.ascontiguousarray(lot.a_i.reshape(E, M))
-        bi, oi = np.array(b_idx, dtype=np.int64), np.array(o_idx, dtype=np.int64)
-        g = aggregation_weights(coef, col, D2, oi)
-        bw = np.ascontiguousarray(bw.reshape(n_in, B, E, M))
-        cD = curlyD.reshape(n_in, T, E, M)
-        run = [
-            partial(local_backward_path_1d, coef, col, bw[n], Pi, D2, a_i, lot.a_grid, bi,
-                    p_idx[0], g, curlyY[n], cD[n])
-            for n in range(n_in)
-        ]  # fmt: skip
-        in_threads(run)
-        return
-    for j in range(1, T):
-        dcont = blk._expect(bw.reshape((n_in * B,) + ctx.shape), ctx.Pis, offset=1)
-        dout = local.apply(dcont.reshape(n_in, B, E, M))
-        curlyY[:, :, j] = dout[:, o_idx].reshape(n_in, len(outputs), -1) @ Dflat
-        dpol = {p: dout[:, k].reshape((n_in,) + ctx.shape) for p, k in zip(blk.policy, p_idx)}
-        curlyD[:, j] = ctx.policy_effect(dpol)
-        bw = dout[:, b_idx].reshape((n_in, B) + ctx.shape)
 
 
 def forward_step_exog(X: np.ndarray, Pis, offset: int = 0) -> np.ndarray:
@@ -433,21 +333,6 @@ def step3_fake_news(
     return F
 
 
-@njit(cache=True)
-def _live_flags(X, stop_at, live):
-    # live[c] = any(X[:, c] != 0), row by row; returns the count, or -1 once it reaches
-    # stop_at (the early rows of curlyD already reach most states, so this is cheap)
-    n = 0
-    for r in range(X.shape[0]):
-        for c in range(X.shape[1]):
-            if not live[c] and X[r, c] != 0.0:
-                live[c] = True
-                n += 1
-        if n >= stop_at:
-            return -1
-    return n
-
-
 def _live_columns(X: np.ndarray, stop_at: int) -> np.ndarray | None:
     """Indices of the columns of X (rows, N) with a non-zero entry, or None if there are
     at least ``stop_at`` of them."""
@@ -455,19 +340,6 @@ def _live_columns(X: np.ndarray, stop_at: int) -> np.ndarray | None:
     if _live_flags(X, stop_at, live) < 0:
         return None
     return np.flatnonzero(live)
-
-
-@njit(cache=True)
-def _diagonal_cumsum(F, J):
-    # J[t, s] = F[t, s] + J[t-1, s-1], over a stack of (T, T) matrices
-    n, T = F.shape[0], F.shape[1]
-    for m in range(n):
-        for s in range(T):
-            J[m, 0, s] = F[m, 0, s]
-        for t in range(1, T):
-            J[m, t, 0] = F[m, t, 0]
-            for s in range(1, T):
-                J[m, t, s] = F[m, t, s] + J[m, t - 1, s - 1]
 
 
 def step4_jacobian(F: np.ndarray) -> np.ndarray:

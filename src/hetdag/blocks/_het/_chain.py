@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 
 import networkx as nx
 
-from ..errors import CyclicDependencyError, ModelSpecError
-from ._parsing import read_inputs, read_outputs
+from ...errors import CyclicDependencyError, ModelSpecError
+from .._parsing import read_inputs, read_outputs
 
 
 class FunctionChain:

@@ -33,13 +33,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ._derivative_kernels import newton_coefficients_1d, newton_sweeps_1d
 from ._fake_news import _stack_step
-from ._het_kernels import (
-    markov_expectation_finite,
-    max_abs_diff,
-    newton_coefficients_1d,
-    newton_sweeps_1d,
-)
+from ._histogram_kernels import markov_expectation_finite, max_abs_diff
 
 _MAXIT = 40  # Newton steps before handing over to the plain iteration
 _SWEEPS = 16  # Gauss-Seidel sweeps per Newton step, at most

@@ -11,13 +11,17 @@ instead of one step per horizon and input.
 
 The map is accepted only after it reproduces a finite-difference step in a random
 dense direction; otherwise the caller iterates the full step (exact, slower).
+:func:`_iterate_local` runs step 1's horizons on the accepted map.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
-from ._het_kernels import apply_local_derivative
+from ...utils._threads import in_threads
+from ._derivative_kernels import aggregation_weights, apply_local_derivative, local_backward_path_1d
 
 
 class LocalDerivative:
@@ -121,3 +125,42 @@ def build_local_derivative(ctx, keys: list[str], h: float, step_fn):
         if not np.all(err <= 1e-3 * size[ki] + floor):
             return None
     return local
+
+
+def _iterate_local(ctx, local, d0, keys, outputs, curlyY, curlyD, T):
+    """Iterate the verified sparse derivative of the step instead of the step itself."""
+    blk = ctx.block
+    n_in = curlyY.shape[0]
+    E, M = local.E, local.coef.shape[-1]
+    b_idx = [keys.index(b) for b in blk.backward]
+    p_idx = [keys.index(p) for p in blk.policy]
+    o_idx = [keys.index(o.lower()) for o in outputs]
+    Dflat = ctx.D.reshape(-1)
+    bw = np.stack([d0[b] for b in blk.backward], axis=1)  # (n_in, B, *shape)
+    B = bw.shape[1]
+    lot = ctx.lottery
+    if len(ctx.Pis) == 1 and lot.ndim_endo == 1 and len(p_idx) == 1:
+        # the common case: each input's loop over horizons is one GIL-free numba call,
+        # and inputs run in parallel threads
+        coef, col = local.coef, local.col
+        Pi = np.ascontiguousarray(ctx.Pis[0], dtype=float)
+        D2 = np.ascontiguousarray(ctx.D.reshape(E, M))
+        a_i = np.ascontiguousarray(lot.a_i.reshape(E, M))
+        bi, oi = np.array(b_idx, dtype=np.int64), np.array(o_idx, dtype=np.int64)
+        g = aggregation_weights(coef, col, D2, oi)
+        bw = np.ascontiguousarray(bw.reshape(n_in, B, E, M))
+        cD = curlyD.reshape(n_in, T, E, M)
+        run = [
+            partial(local_backward_path_1d, coef, col, bw[n], Pi, D2, a_i, lot.a_grid, bi,
+                    p_idx[0], g, curlyY[n], cD[n])
+            for n in range(n_in)
+        ]  # fmt: skip
+        in_threads(run)
+        return
+    for j in range(1, T):
+        dcont = blk._expect(bw.reshape((n_in * B,) + ctx.shape), ctx.Pis, offset=1)
+        dout = local.apply(dcont.reshape(n_in, B, E, M))
+        curlyY[:, :, j] = dout[:, o_idx].reshape(n_in, len(outputs), -1) @ Dflat
+        dpol = {p: dout[:, k].reshape((n_in,) + ctx.shape) for p, k in zip(blk.policy, p_idx)}
+        curlyD[:, j] = ctx.policy_effect(dpol)
+        bw = dout[:, b_idx].reshape((n_in, B) + ctx.shape)
