@@ -847,7 +847,10 @@ def floor_timing(case: Case, cfg: Config, res: Results, t_hd: float, t_ssj: floa
     source = "hetdag step1_backward/step2_expectations"
     steps = {}
     try:
-        from hetdag.blocks import _fake_news as fn
+        try:
+            from hetdag.blocks._het import _fake_news as fn
+        except ImportError:  # the layout before issue 17
+            from hetdag.blocks import _fake_news as fn
         from hetdag.utils._scratch import Scratch
 
         h = getattr(fn, "H_DEFAULT", {}).get(hh.jacobian_scheme, 1e-6)

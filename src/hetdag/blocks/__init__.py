@@ -1,4 +1,10 @@
-"""Block kinds: simple, solved, heterogeneous-agent, and combined (models)."""
+"""Block kinds: simple, solved, heterogeneous-agent, and combined (models).
+
+The base ``Block`` (``_block.py``, with renamed views), ``_simple.py``, ``_solved.py``,
+``_combined.py``, the parsing and symbolic helpers, and the heterogeneous-agent block in
+``_het/``. May import ``solvers``, ``graph``, ``jacobians``, ``results``, ``errors``,
+``utils`` and (lazily, to draw) ``plotting``; never ``backends`` or ``examples``.
+"""
 
 from ._block import Block as Block
 from ._combined import CombinedBlock as CombinedBlock

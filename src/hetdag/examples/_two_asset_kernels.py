@@ -20,6 +20,9 @@ here takes arrays and scalars only (no globals), so numba's cache stays valid. T
 finders are bracketed (Newton steps, bisection when a step leaves the bracket) and stop
 after 100 iterations at the latest; consumption always comes from the budget, so an
 unconverged root would only loosen a first-order condition, never the budget.
+
+This module must be one file: its kernels call each other, and numba's on-disk cache
+does not notice an edit to a kernel called from another file.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Pictures of models and results: the model DAG, IRF panels, policies and distributions.
 
 matplotlib is imported inside each function, so importing hetdag never imports it.
+Takes blocks and results as plain objects; imports only ``errors``.
 """
 
 from ._dag_plot import draw_dag as draw_dag
