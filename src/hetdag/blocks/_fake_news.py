@@ -59,6 +59,7 @@ class _Context:
         self.bw = {b: ints[b] for b in block.backward}
         self.cont = {b + "_p": block._expect(self.bw[b], self.Pis) for b in block.backward}
         self.n_exo = len(block.exogenous)
+        self.batchable: dict = {}  # (batch size, shape) -> verified (see _stack_step)
 
     def forward_exog(self, X: np.ndarray, Pis, offset: int = 1) -> np.ndarray:
         return forward_step_exog(X, Pis, offset)
@@ -81,39 +82,48 @@ def _perturbed_values(ctx: _Context, name: str, x: float) -> dict:
     return v
 
 
-def _stack_step(ctx: _Context, v: dict, cont_batch: dict, n: int) -> dict:
-    """Evaluate the step on a leading batch of continuation values, vectorised if possible."""
+def _stack_step(ctx, v: dict, cont_batch: dict, n: int) -> dict:
+    """Evaluate the step on a leading batch of n continuation values, vectorised where
+    that was verified for this context and batch size.
+
+    Whether a step maps a stacked batch slice by slice depends on the step *and on its
+    inputs*: a step that indexes with ``np.nonzero`` where a constraint binds (SSJ's
+    ``hh_labor``) mixes the batch axis into the state axes, which is harmless where the
+    constraint is slack and wrong (or an IndexError) where it binds. So the decision is
+    never cached on the block: it is made on the first batch of each size that a context
+    (one Jacobian at one steady state, one Newton solve) evaluates, on its real inputs,
+    by comparing every slice with an unbatched call; ``ctx.batchable[(n, shape)]`` keeps
+    it. (Newton's probes keep theirs on the block, per batch size and state shape: a
+    wrong probe there can slow Newton down but not change its answer.)
+    """
     blk = ctx.block
-    if blk._batchable is None:
-        blk._batchable = _check_batchable(ctx)
-    if blk._batchable:
-        return blk._step(v, cont_batch, ctx.shape, "Jacobian backward pass", check=False)
+    key = (n, ctx.shape)
+    ok = ctx.batchable.get(key)
+    if ok:
+        try:
+            return blk._step(v, cont_batch, ctx.shape, "Jacobian backward pass", check=False)
+        except Exception:  # inputs the first batch did not reach: evaluate slice by slice
+            ctx.batchable[key] = False
     outs = [
         blk._step(v, {k: c[m] for k, c in cont_batch.items()}, ctx.shape, "", check=False)
         for m in range(n)
     ]
-    return {k: np.stack([o[k] for o in outs]) for k in outs[0]}
+    stacked = {k: np.stack([np.asarray(o[k], dtype=float) for o in outs]) for k in outs[0]}
+    if ok is None:
+        ctx.batchable[key] = _batch_matches(blk, v, cont_batch, ctx.shape, stacked)
+    return stacked
 
 
-def _check_batchable(ctx: _Context) -> bool:
-    """True if the step maps a batch of continuation values slice by slice."""
-    blk = ctx.block
-    rng = np.random.default_rng(0)
-    conts = [
-        {k: c * (1 + 1e-3 * rng.standard_normal(c.shape)) for k, c in ctx.cont.items()}
-        for _ in range(2)
-    ]
+def _batch_matches(blk, v: dict, cont_batch: dict, shape: tuple, ref: dict) -> bool:
+    """True if the step on the whole batch reproduces ``ref``, its slice-by-slice result."""
     try:
-        batch = {k: np.stack([c[k] for c in conts]) for k in ctx.cont}
-        got = blk._step(ctx.values, batch, ctx.shape, "batch check")
+        got = blk._step(v, cont_batch, shape, "batch check", check=False)
     except Exception:
         return False
-    for j, c in enumerate(conts):
-        ref = blk._step(ctx.values, c, ctx.shape, "batch check")
-        for k, x in ref.items():
-            g = got[k]
-            if g.shape != (2,) + x.shape or not np.allclose(g[j], x, rtol=1e-12, atol=1e-14):
-                return False
+    for k, x in ref.items():
+        g = np.asarray(got.get(k), dtype=float)
+        if g.shape != x.shape or not np.allclose(g, x, rtol=1e-12, atol=1e-14, equal_nan=True):
+            return False
     return True
 
 

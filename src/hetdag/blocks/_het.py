@@ -129,7 +129,7 @@ class HetBlock(Block):
         inputs.update(dict.fromkeys(i for i in needed if i not in made))
         self.inputs = tuple(inputs)
         self._warm: dict = {}
-        self._batchable: bool | None = None
+        self._probe_batchable: dict = {}  # Newton's probes: see _fake_news._stack_step
 
     def _validate(self) -> None:
         n = self.name
