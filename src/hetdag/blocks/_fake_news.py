@@ -135,8 +135,14 @@ def step1_backward(
     h: float,
     scheme: str,
     scratch: Scratch | None = None,
+    parts: list[str] | None = None,
 ):
     """curlyY (n_in, n_out, T), curlyD stacked by group, and the input groups.
+
+    ``parts[a]`` says which effects of input a to take: ``"all"`` (default), or for an
+    input that moves a Markov matrix, ``"args"`` (the step's arguments only, Markov
+    matrices held at the steady state) or ``"markov"`` (the Markov matrices only, dated
+    as if ``Pi_s`` moved e_s to e_{s+1}; :func:`fake_news_jacobian` re-dates it).
 
     Iterates the backward step from each input's j = 0 derivative; inputs that move the
     step's arguments and Markov matrices in collinear directions share one iteration
@@ -171,6 +177,7 @@ def step1_backward(
     markov_part = np.zeros((n_in,) + ctx.shape)
     moved = []  # per input: how the step's arguments and Markov matrices move
     after_lottery = ctx.lottery.forward(ctx.D)
+    parts = parts or ["all"] * n_in
     for a, i in enumerate(inputs):
         # central at j = 0 whatever the scheme: one extra step per input, not per horizon
         x = ctx.values[i]
@@ -178,8 +185,13 @@ def step1_backward(
         outs, Ds, vs = [], [], []
         for sign in (1.0, -1.0):
             v = _perturbed_values(ctx, i, x + sign * step)
+            moves = _moves_markov(blk, i) and parts[a] != "args"
+            Pis = blk._markovs(v, "Jacobian") if moves else ctx.Pis
+            if parts[a] == "markov":  # only the Markov matrices move
+                v = {**ctx.values, **{e: v[e] for e in blk.exogenous if e in v}}
+            elif parts[a] == "args":
+                v.update({e: ctx.values[e] for e in blk.exogenous if e in ctx.values})
             vs.append(v)
-            Pis = blk._markovs(v, "Jacobian") if _moves_markov(blk, i) else ctx.Pis
             cont = {b + "_p": blk._expect(ctx.bw[b], Pis) for b in blk.backward}
             outs.append(blk._step(v, cont, ctx.shape, f"Jacobian w.r.t. {i!r}", check=False))
             Ds.append(forward_step_exog(after_lottery, Pis) if Pis is not ctx.Pis else None)
@@ -498,10 +510,17 @@ def fake_news_jacobian(
     ctx = _Context(block, ss)
     outputs = list(block.outputs)
     h = H_DEFAULT[scheme] if h is None else h
+    # An input that moves a Markov matrix is split in two: its effect through the step's
+    # arguments, and its effect through Pi, which step 1 dates as if Pi_s moved e_s to
+    # e_{s+1} and _redate_markov moves one period earlier (Pi_s moves e_{s-1} to e_s).
+    markov = [i for i in inputs if _moves_markov(block, i)]
+    pseudo = [i for i in inputs if i not in markov] + markov + markov
+    parts = ["all"] * (len(inputs) - len(markov)) + ["args"] * len(markov)
+    parts += ["markov"] * len(markov)
     # the intermediates (~19 MB for Krusell-Smith at T = 300) live in reused buffers
     scratch = thread_scratch()
     scratch.begin()
-    curlyY, curlyD, groups = step1_backward(ctx, inputs, outputs, T, h, scheme, scratch)
+    curlyY, curlyD, groups = step1_backward(ctx, pseudo, outputs, T, h, scheme, scratch, parts)
     curlyE = step2_expectations(ctx, outputs, T, scratch)
     if T > 1:
         F = step3_fake_news(curlyY, curlyD, curlyE, groups, scratch)
@@ -516,8 +535,41 @@ def fake_news_jacobian(
             block=block.name,
         )
     J = step4_jacobian(F)
-    nest = {o: {i: J[b, a] for a, i in enumerate(inputs)} for b, o in enumerate(outputs)}
+    if markov:
+        J = _redate_markov(ctx, J, curlyE, len(inputs) - len(markov), len(markov), pseudo)
+    order = [pseudo.index(i) for i in inputs]
+    nest = {o: {i: J[b, a] for a, i in zip(order, inputs)} for b, o in enumerate(outputs)}
     return JacobianDict(nest, T, block.name)
+
+
+def _redate_markov(ctx: _Context, J: np.ndarray, curlyE: np.ndarray, n0: int, n_m: int, pseudo):
+    """Jacobians of Markov-moving inputs with ``Pi_s`` moving e_{s-1} to e_s.
+
+    ``J`` (n_out, n0 + 2 n_m, T, T) holds, for each Markov-moving input, its "args" part
+    (columns n0..n0+n_m) and its "markov" part dated one period late (the last n_m). A
+    change of Pi_s enters the expectation of period s-1 and D_s, which is the late-dated
+    part's column s-1; for s = 0 it moves D_0 = Pi_0^T Λ_ss D_ss by m = dPi^T Λ_ss D_ss,
+    and O_t by curlyE[t] · m. Returns the n0 + n_m columns in ``pseudo``'s first order.
+    """
+    T = J.shape[-1]
+    out = J[:, : n0 + n_m].copy()
+    late = J[:, n0 + n_m :]
+    out[:, n0:, :, 1:] += late[:, :, :, :-1]
+    E = np.empty((curlyE.shape[0], T) + ctx.shape)  # curlyE with its row T - 1
+    E[:, : T - 1] = curlyE
+    last = E[:, T - 2] if T > 1 else np.stack([ctx.ints[o.lower()] for o in ctx.block.outputs])
+    E[:, T - 1] = expectation_step_batch(last, ctx.lottery, ctx.Pis) if T > 1 else last
+    after_lottery = ctx.lottery.forward(ctx.D)
+    for k, i in enumerate(pseudo[n0 : n0 + n_m]):
+        x = ctx.values[i]
+        step = H_PROBE * max(1.0, abs(x))
+        Ds = [
+            forward_step_exog(after_lottery, ctx.block._markovs(_perturbed_values(ctx, i, y), ""))
+            for y in (x + step, x - step)
+        ]
+        m = (Ds[0] - Ds[1]) / (2 * step)
+        out[:, n0 + k, :, 0] += E.reshape(E.shape[0], T, -1) @ m.reshape(-1)
+    return out
 
 
 __all__ = [
