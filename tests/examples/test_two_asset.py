@@ -170,7 +170,13 @@ def test_step_batches_over_leading_axis(ex, step_inputs):
         for k, v in one.items():
             np.testing.assert_array_equal(batch[k][n], v)
     hh = ex.model["household"]
-    assert _fake_news._check_batchable(_fake_news._Context(hh, ex.ss))
+    ctx = _fake_news._Context(hh, ex.ss)
+    batch = {
+        k: np.stack([c * (1 + 1e-3 * rng.standard_normal(c.shape)) for _ in range(3)])
+        for k, c in ctx.cont.items()
+    }
+    _fake_news._stack_step(ctx, ctx.values, batch, 3)
+    assert ctx.batchable[(3, ctx.shape)]  # verified: later batches of 3 run vectorised
 
 
 def test_c_and_f_order_inputs(step_inputs):

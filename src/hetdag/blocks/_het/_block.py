@@ -5,10 +5,13 @@ D[e, b, a]. Timing: D_t is the histogram over (e_t, a_{t-1}); policies a_t(e, a_
 are chosen after e_t is known; aggregates are ``X_t = sum D_t * x_t`` for every
 lower-case individual output x; and
 
-    D_{t+1} = Pi_t^T Λ(a_t) D_t     (Young lottery on the policy, then the Markov chain).
+    D_{t+1} = Pi_{t+1}^T Λ(a_t) D_t     (Young lottery on the policy, then the chain).
 
-The backward step receives continuation values already in expectation:
-``Va_p[e, a'] = sum_e' Pi_t[e, e'] Va_{t+1}[e', a']``.
+A Markov matrix dated t moves e_{t-1} to e_t (a job-finding rate f_t is the chance
+that someone unemployed at t-1 is employed at t; sequence-jacobian's dating), so a
+path that moves Pi_0 moves D_0 = Pi_0^T Λ_ss D_ss. The backward step receives
+continuation values already in expectation:
+``Va_p[e, a'] = sum_e' Pi_{t+1}[e, e'] Va_{t+1}[e', a']``.
 
 This module holds the block's declaration, checks and the pieces every pass uses;
 the steady state is in :mod:`._steady_state`, transitions in :mod:`._transition`
@@ -98,7 +101,7 @@ class HetBlock(SteadyStateMixin, TransitionMixin, Block):
         inputs.update(dict.fromkeys(i for i in needed if i not in made))
         self.inputs = tuple(inputs)
         self._warm: dict = {}
-        self._batchable: bool | None = None
+        self._probe_batchable: dict = {}  # Newton's probes: see _context._stack_step
 
     def _validate(self) -> None:
         n = self.name

@@ -20,6 +20,10 @@ For an input shock of size dx at date s (news at date 0), with N individual stat
 
 Derivatives of the backward step are central finite differences with step ``h``.
 Shocks are transitory: one period, at horizon s.
+
+Helpers live beside it: the shared context and batched steps in :mod:`._context`, the
+grouping of collinear inputs in :mod:`._collinear`, the local derivative and its path
+in :mod:`._local_backward`, and the numba kernels in :mod:`._derivative_kernels`.
 """
 
 from __future__ import annotations
@@ -33,92 +37,24 @@ from ...jacobians._jacobian_dict import JacobianDict
 from ...utils._scratch import Scratch, empty, thread_scratch
 from ...utils._threads import in_threads
 from ._collinear import _stack_layout, _value_direction, collinear_inputs, expand_curlyD
+from ._context import (
+    _Context,
+    _moves_markov,
+    _perturbed_values,
+    _stack_step,
+    forward_step_exog,
+)
 from ._derivative_kernels import (
     _diagonal_cumsum,
     _live_flags,
     expectation_path_1d,
 )
-from ._law_of_motion import _markov_axis, expectation_step_batch, forward_step
+from ._law_of_motion import expectation_step_batch, forward_step
 from ._local_backward import _iterate_local, build_local_derivative
 
 # relative finite-difference steps: truncation error ~h (forward) or ~h^2 (central)
 H_DEFAULT = {"forward": 1e-6, "central": 1e-4}
 H_PROBE = 1e-5  # central probes of the local derivative (see _local_backward)
-
-
-class _Context:
-    """Steady-state objects the four steps share."""
-
-    def __init__(self, block, ss):
-        self.block = block
-        ints = ss.internals[block.name]
-        self.ints = ints
-        self.values = {i: ss[i] for i in block.inputs}
-        self.values.update({k: ints[k] for k in block.hetinputs.outputs})
-        self.D = ints["D"]
-        self.shape = self.D.shape
-        self.Pis = [np.asarray(ints[e] if e in ints else ss[e]) for e in block.exogenous]
-        ss_out = {k: ints[k] for k in list(block.f_outputs) + list(block.hetoutputs.outputs)}
-        self.lottery = block._lottery(ss_out, self.values)
-        self.bw = {b: ints[b] for b in block.backward}
-        self.cont = {b + "_p": block._expect(self.bw[b], self.Pis) for b in block.backward}
-        self.n_exo = len(block.exogenous)
-
-    def forward_exog(self, X: np.ndarray, Pis, offset: int = 1) -> np.ndarray:
-        return forward_step_exog(X, Pis, offset)
-
-    def policy_effect(self, d: dict) -> np.ndarray:
-        """Batched d(D_{t+1}) = Pi^T dΛ D_ss for policy derivatives ``d[p]`` (n_in, *shape)."""
-        blk = self.block
-        dpol = [d[p] for p in blk.policy]
-        dD = self.lottery.forward_deriv(*dpol, self.D)
-        return self.forward_exog(dD, self.Pis)
-
-
-def _perturbed_values(ctx: _Context, name: str, x: float) -> dict:
-    """The step's values with input ``name`` at ``x``: only the hetinputs that read it
-    (transitively) run again (KS: income for w; the grids and Markov chain for none)."""
-    v = dict(ctx.values)
-    v[name] = x
-    hetinputs = ctx.block.hetinputs
-    hetinputs.run(hetinputs.moving([name]), v)
-    return v
-
-
-def _stack_step(ctx: _Context, v: dict, cont_batch: dict, n: int) -> dict:
-    """Evaluate the step on a leading batch of continuation values, vectorised if possible."""
-    blk = ctx.block
-    if blk._batchable is None:
-        blk._batchable = _check_batchable(ctx)
-    if blk._batchable:
-        return blk._step(v, cont_batch, ctx.shape, "Jacobian backward pass", check=False)
-    outs = [
-        blk._step(v, {k: c[m] for k, c in cont_batch.items()}, ctx.shape, "", check=False)
-        for m in range(n)
-    ]
-    return {k: np.stack([o[k] for o in outs]) for k in outs[0]}
-
-
-def _check_batchable(ctx: _Context) -> bool:
-    """True if the step maps a batch of continuation values slice by slice."""
-    blk = ctx.block
-    rng = np.random.default_rng(0)
-    conts = [
-        {k: c * (1 + 1e-3 * rng.standard_normal(c.shape)) for k, c in ctx.cont.items()}
-        for _ in range(2)
-    ]
-    try:
-        batch = {k: np.stack([c[k] for c in conts]) for k in ctx.cont}
-        got = blk._step(ctx.values, batch, ctx.shape, "batch check")
-    except Exception:
-        return False
-    for j, c in enumerate(conts):
-        ref = blk._step(ctx.values, c, ctx.shape, "batch check")
-        for k, x in ref.items():
-            g = got[k]
-            if g.shape != (2,) + x.shape or not np.allclose(g[j], x, rtol=1e-12, atol=1e-14):
-                return False
-    return True
 
 
 def step1_backward(
@@ -129,8 +65,14 @@ def step1_backward(
     h: float,
     scheme: str,
     scratch: Scratch | None = None,
+    parts: list[str] | None = None,
 ):
     """curlyY (n_in, n_out, T), curlyD stacked by group, and the input groups.
+
+    ``parts[a]`` says which effects of input a to take: ``"all"`` (default), or for an
+    input that moves a Markov matrix, ``"args"`` (the step's arguments only, Markov
+    matrices held at the steady state) or ``"markov"`` (the Markov matrices only, dated
+    as if ``Pi_s`` moved e_s to e_{s+1}; :func:`fake_news_jacobian` re-dates it).
 
     Iterates the backward step from each input's j = 0 derivative; inputs that move the
     step's arguments and Markov matrices in collinear directions share one iteration
@@ -165,6 +107,7 @@ def step1_backward(
     markov_part = np.zeros((n_in,) + ctx.shape)
     moved = []  # per input: how the step's arguments and Markov matrices move
     after_lottery = ctx.lottery.forward(ctx.D)
+    parts = parts or ["all"] * n_in
     for a, i in enumerate(inputs):
         # central at j = 0 whatever the scheme: one extra step per input, not per horizon
         x = ctx.values[i]
@@ -172,8 +115,13 @@ def step1_backward(
         outs, Ds, vs = [], [], []
         for sign in (1.0, -1.0):
             v = _perturbed_values(ctx, i, x + sign * step)
+            moves = _moves_markov(blk, i) and parts[a] != "args"
+            Pis = blk._markovs(v, "Jacobian") if moves else ctx.Pis
+            if parts[a] == "markov":  # only the Markov matrices move
+                v = {**ctx.values, **{e: v[e] for e in blk.exogenous if e in v}}
+            elif parts[a] == "args":
+                v.update({e: ctx.values[e] for e in blk.exogenous if e in ctx.values})
             vs.append(v)
-            Pis = blk._markovs(v, "Jacobian") if _moves_markov(blk, i) else ctx.Pis
             cont = {b + "_p": blk._expect(ctx.bw[b], Pis) for b in blk.backward}
             outs.append(blk._step(v, cont, ctx.shape, f"Jacobian w.r.t. {i!r}", check=False))
             Ds.append(forward_step_exog(after_lottery, Pis) if Pis is not ctx.Pis else None)
@@ -237,17 +185,6 @@ def _iterate_full(ctx, d0, keys, outputs, curlyY, curlyD, T, h, signs, differenc
         sides = [{k: out[k][m * n_in : (m + 1) * n_in] for k in keys} for m in range(len(signs))]
         d = difference(sides, step)
         _record(ctx, d, outputs, curlyY, curlyD, j)
-
-
-def forward_step_exog(X: np.ndarray, Pis, offset: int = 0) -> np.ndarray:
-    """Apply ``Pi_k^T`` along exogenous axis k (after ``offset`` leading batch axes)."""
-    for k, P in enumerate(Pis):
-        X = _markov_axis(X, P, k + offset, forward=True)
-    return X
-
-
-def _moves_markov(blk, i: str) -> bool:
-    return i in blk.exogenous or bool(set(blk.exogenous) & blk.hetinputs.depends_on([i]))
 
 
 def _record(ctx, d, outputs, curlyY, curlyD, j):
@@ -360,10 +297,17 @@ def fake_news_jacobian(
     ctx = _Context(block, ss)
     outputs = list(block.outputs)
     h = H_DEFAULT[scheme] if h is None else h
+    # An input that moves a Markov matrix is split in two: its effect through the step's
+    # arguments, and its effect through Pi, which step 1 dates as if Pi_s moved e_s to
+    # e_{s+1} and _redate_markov moves one period earlier (Pi_s moves e_{s-1} to e_s).
+    markov = [i for i in inputs if _moves_markov(block, i)]
+    pseudo = [i for i in inputs if i not in markov] + markov + markov
+    parts = ["all"] * (len(inputs) - len(markov)) + ["args"] * len(markov)
+    parts += ["markov"] * len(markov)
     # the intermediates (~19 MB for Krusell-Smith at T = 300) live in reused buffers
     scratch = thread_scratch()
     scratch.begin()
-    curlyY, curlyD, groups = step1_backward(ctx, inputs, outputs, T, h, scheme, scratch)
+    curlyY, curlyD, groups = step1_backward(ctx, pseudo, outputs, T, h, scheme, scratch, parts)
     curlyE = step2_expectations(ctx, outputs, T, scratch)
     if T > 1:
         F = step3_fake_news(curlyY, curlyD, curlyE, groups, scratch)
@@ -378,8 +322,41 @@ def fake_news_jacobian(
             block=block.name,
         )
     J = step4_jacobian(F)
-    nest = {o: {i: J[b, a] for a, i in enumerate(inputs)} for b, o in enumerate(outputs)}
+    if markov:
+        J = _redate_markov(ctx, J, curlyE, len(inputs) - len(markov), len(markov), pseudo)
+    order = [pseudo.index(i) for i in inputs]
+    nest = {o: {i: J[b, a] for a, i in zip(order, inputs)} for b, o in enumerate(outputs)}
     return JacobianDict(nest, T, block.name)
+
+
+def _redate_markov(ctx: _Context, J: np.ndarray, curlyE: np.ndarray, n0: int, n_m: int, pseudo):
+    """Jacobians of Markov-moving inputs with ``Pi_s`` moving e_{s-1} to e_s.
+
+    ``J`` (n_out, n0 + 2 n_m, T, T) holds, for each Markov-moving input, its "args" part
+    (columns n0..n0+n_m) and its "markov" part dated one period late (the last n_m). A
+    change of Pi_s enters the expectation of period s-1 and D_s, which is the late-dated
+    part's column s-1; for s = 0 it moves D_0 = Pi_0^T Λ_ss D_ss by m = dPi^T Λ_ss D_ss,
+    and O_t by curlyE[t] · m. Returns the n0 + n_m columns in ``pseudo``'s first order.
+    """
+    T = J.shape[-1]
+    out = J[:, : n0 + n_m].copy()
+    late = J[:, n0 + n_m :]
+    out[:, n0:, :, 1:] += late[:, :, :, :-1]
+    E = np.empty((curlyE.shape[0], T) + ctx.shape)  # curlyE with its row T - 1
+    E[:, : T - 1] = curlyE
+    last = E[:, T - 2] if T > 1 else np.stack([ctx.ints[o.lower()] for o in ctx.block.outputs])
+    E[:, T - 1] = expectation_step_batch(last, ctx.lottery, ctx.Pis) if T > 1 else last
+    after_lottery = ctx.lottery.forward(ctx.D)
+    for k, i in enumerate(pseudo[n0 : n0 + n_m]):
+        x = ctx.values[i]
+        step = H_PROBE * max(1.0, abs(x))
+        Ds = [
+            forward_step_exog(after_lottery, ctx.block._markovs(_perturbed_values(ctx, i, y), ""))
+            for y in (x + step, x - step)
+        ]
+        m = (Ds[0] - Ds[1]) / (2 * step)
+        out[:, n0 + k, :, 0] += E.reshape(E.shape[0], T, -1) @ m.reshape(-1)
+    return out
 
 
 __all__ = [

@@ -33,8 +33,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ._context import _stack_step
 from ._derivative_kernels import newton_coefficients_1d, newton_sweeps_1d
-from ._fake_news import _stack_step
 from ._histogram_kernels import markov_expectation_finite, max_abs_diff
 
 _MAXIT = 40  # Newton steps before handing over to the plain iteration
@@ -75,7 +75,7 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
     parity = (np.arange(n_a) % 2 == np.arange(2)[:, None]).astype(float)[:, None, :]
     cf = np.empty((n_a, n_e, 2))
     cl = np.empty((n_a, n_e, 2), dtype=np.int64)
-    ctx = SimpleNamespace(block=blk, values=v, cont={}, shape=shape)  # for _stack_step
+    ctx = SimpleNamespace(block=blk, shape=shape, batchable=blk._probe_batchable)
     X = np.array(bw[b], dtype=float)  # a copy: the steps below write nothing else
     good = None  # (iterate, its Newton step) last accepted
     lam = 1.0  # damping of the last Newton step
@@ -122,7 +122,6 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
             # colour), one-sided from X1. Unverified: a poor derivative makes Newton slower,
             # it cannot change the answer
             st = _H_PROBE * np.maximum(np.abs(W), 1e-12)
-            ctx.cont[bp] = W
             probes = _stack_step(ctx, v, {bp: W + st * parity}, 2)[b]
             newton_coefficients_1d(
                 probes.reshape(2, n_e, -1), X1.reshape(n_e, -1), st.reshape(n_e, -1),

@@ -32,12 +32,17 @@ class TransitionMixin:
         outs = self._backward_path(ints, vs, Pis, Pis_ss, shape)
         keep = self.name in internals
         grids_fixed = all(vs[t][g] is vs[0][g] for g in self.grids for t in range(T))
+        D0 = ints["D"]
+        if Pis:  # Pi_0 moves e_{-1} to e_0: D_0 = Pi_0^T Λ_ss D_ss
+            v_ss = {g: ints[g] if g in ints else ss[g] for g in self.grids}
+            lot_ss = self._lottery({p: ints[p] for p in self.policy}, v_ss)
+            D0 = forward_step(D0, lot_ss, Pis[0])
         if len(self.policy) == 1 and len(self.exogenous) == 1 and grids_fixed:
-            agg, Ds = self._forward_aggregate_1d(ints["D"], outs, vs, Pis, Pis_ss[0], keep)
+            agg, Ds = self._forward_aggregate_1d(D0, outs, vs, Pis, Pis_ss[0], keep)
             rec = {k: np.stack([o[k] for o in outs]) for k in outs[0]} if keep else {}
         else:
             rec = {k: np.stack([o[k] for o in outs]) for k in outs[0]}
-            Ds = self._forward_path(ints["D"], rec, vs, Pis, Pis_ss)
+            Ds = self._forward_path(D0, rec, vs, Pis, Pis_ss)
             n = Ds[0].size
             agg = {
                 o.upper(): np.einsum("ti,ti->t", Ds.reshape(T, n), rec[o].reshape(T, n))
@@ -87,7 +92,8 @@ class TransitionMixin:
         hetoutputs = self.hetoutputs
         with np.errstate(all="ignore"):  # once, not per period: entering it costs ~1 us
             for t in range(T - 1, -1, -1):
-                P = Pis[t] if Pis else Pis_ss
+                # E_t over e_{t+1} uses Pi_{t+1}, which moves e_t to e_{t+1}
+                P = Pis[t + 1] if Pis and t + 1 < T else Pis_ss
                 cont = {}
                 for b, cn in zip(backward, cont_names):
                     X = bw[b]
@@ -127,7 +133,7 @@ class TransitionMixin:
     def _forward_aggregate_1d(self, D0, outs: list, vs: list, Pis, P_ss, keep: bool):
         """Aggregates ``X_t = sum D_t x_t`` along a path with one policy and one Markov chain.
 
-        Runs ``D_{t+1} = Pi_t^T Λ(a_t) D_t`` one period at a time on the outputs as the
+        Runs ``D_{t+1} = Pi_{t+1}^T Λ(a_t) D_t`` one period at a time on the outputs as the
         step returned them: no stacked (T, *shape) copies of the policies, no stored
         lotteries, and without ``keep`` only two histograms in memory. Returns the
         aggregates and, with ``keep``, the histograms D_0..D_{T-1}.
@@ -153,7 +159,7 @@ class TransitionMixin:
                 A[t] = np.vdot(D, x)
                 break
             Dn = Ds[t + 1] if keep else bufs[t % 2]
-            P = Pis[t][0] if Pis else P_ss
+            P = Pis[t + 1][0] if Pis else P_ss
             # the kernel returns sum(D * x), which is non-finite if x is
             A[t] = K.forward_step_lottery_1d(D, x, grid, P, tmp, Dn)
             D = Dn
@@ -169,5 +175,5 @@ class TransitionMixin:
         Ds = [D0]
         for t in range(T - 1):
             lot = self._lottery({p: rec[p][t] for p in self.policy}, vs[t])
-            Ds.append(forward_step(Ds[-1], lot, Pis[t] if Pis else Pis_ss))
+            Ds.append(forward_step(Ds[-1], lot, Pis[t + 1] if Pis else Pis_ss))
         return np.stack(Ds)
