@@ -6,6 +6,9 @@ Declare blocks with :func:`simple`, :func:`solved` and :func:`het`, combine them
 """
 
 from . import errors as errors
+from . import grids as grids
+from . import interpolate as interpolate
+from . import misc as misc
 from .blocks import Block as Block
 from .blocks import CombinedBlock as CombinedBlock
 from .blocks import HetBlock as HetBlock
@@ -21,8 +24,6 @@ from .jacobians import JacobianDict as JacobianDict
 from .jacobians import ShiftMatrix as ShiftMatrix
 from .results import ImpulseDict as ImpulseDict
 from .results import SteadyState as SteadyState
-from .utils import grids as grids
-from .utils import interpolate as interpolate
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,7 @@ __all__ = [
     "grids",
     "het",
     "interpolate",
+    "misc",
     "simple",
     "solved",
     "young_step",

@@ -15,7 +15,7 @@ from ..errors import ModelSpecError
 from ..jacobians._jacobian_dict import JacobianDict
 from ..jacobians._shift import ShiftMatrix
 from ._block import Block, check_finite
-from ._parsing import read_inputs, read_outputs
+from ._parsing import read_inputs, read_outputs, rewrite_apply
 
 MSG_LAG = (
     "Block {name!r}: leads and lags like x(-1) apply only to the block's inputs, not to "
@@ -77,10 +77,10 @@ class SimpleBlock(Block):
 
     def __init__(self, f: Callable, name: str | None = None):
         super().__init__()
-        self.f = f
         self.name = name or f.__name__
         self.inputs = read_inputs(f)
         self.outputs = read_outputs(f)
+        self.f = rewrite_apply(f)  # sequence-jacobian's x.apply(np.log) is np.log(x)
         clash = set(self.inputs) & set(self.outputs)
         if clash:
             raise ModelSpecError(
