@@ -20,25 +20,32 @@ from .blocks import het as het
 from .blocks import simple as simple
 from .blocks import solved as solved
 from .blocks import young_step as young_step
+from .jacobians import FactoredJacobianDict as FactoredJacobianDict
 from .jacobians import JacobianDict as JacobianDict
 from .jacobians import ShiftMatrix as ShiftMatrix
+from .plotting import drawdag as drawdag
 from .results import ImpulseDict as ImpulseDict
 from .results import SteadyState as SteadyState
+from .results import SteadyState as SteadyStateDict  # sequence-jacobian's name
 
 __version__ = "0.1.0"
+
 
 __all__ = [
     "Block",
     "CombinedBlock",
     "HetBlock",
+    "FactoredJacobianDict",
     "ImpulseDict",
     "JacobianDict",
     "ShiftMatrix",
     "SimpleBlock",
     "SolvedBlock",
     "SteadyState",
+    "SteadyStateDict",
     "combine",
     "create_model",
+    "drawdag",
     "errors",
     "grids",
     "het",
