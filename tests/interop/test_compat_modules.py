@@ -149,3 +149,24 @@ def test_hh_twoasset_is_sequence_jacobians_algorithm(ssj_dag):
     for o in ("A", "B", "C"):
         for i in ("ra", "rb"):
             assert rel_gap(J_hd[o][i], J_sj[o][i]) < 2e-3, (o, i)
+
+
+@hd.simple
+def gap_rule(Y, n_lags, phi):
+    ygap = phi * (Y / Y.ss - 1)
+    width = 2 * n_lags
+    return ygap, width
+
+
+def test_ss_attribute_is_a_constant_and_integers_stay_integers():
+    """Y.ss is the steady state (derivative 1/Y_ss through Y only); n_lags stays an int."""
+    from hetdag.blocks._simple import _steady
+
+    ss = gap_rule.steady_state({"Y": 2.0, "n_lags": 5, "phi": 0.5})
+    assert ss["ygap"] == 0.0 and ss["width"] == 10
+    assert isinstance(_steady(5), int) and isinstance(_steady(np.int64(5)), int)
+    assert not isinstance(_steady(5.0), int) and not isinstance(_steady(True), int)
+    J = gap_rule.jacobian(ss, ["Y"], T=4)
+    np.testing.assert_allclose(np.asarray(J["ygap"]["Y"]), 0.5 / 2.0 * np.eye(4))
+    path = gap_rule.impulse_nonlinear_partial(ss, {"Y": np.array([0.2, 0.0, 0.0, 0.0])})
+    np.testing.assert_allclose(path["ygap"], [0.05, 0, 0, 0])
