@@ -6,6 +6,9 @@ Declare blocks with :func:`simple`, :func:`solved` and :func:`het`, combine them
 """
 
 from . import errors as errors
+from . import grids as grids
+from . import interpolate as interpolate
+from . import misc as misc
 from .blocks import Block as Block
 from .blocks import CombinedBlock as CombinedBlock
 from .blocks import HetBlock as HetBlock
@@ -17,31 +20,37 @@ from .blocks import het as het
 from .blocks import simple as simple
 from .blocks import solved as solved
 from .blocks import young_step as young_step
+from .jacobians import FactoredJacobianDict as FactoredJacobianDict
 from .jacobians import JacobianDict as JacobianDict
 from .jacobians import ShiftMatrix as ShiftMatrix
+from .plotting import drawdag as drawdag
 from .results import ImpulseDict as ImpulseDict
 from .results import SteadyState as SteadyState
-from .utils import grids as grids
-from .utils import interpolate as interpolate
+from .results import SteadyState as SteadyStateDict  # sequence-jacobian's name
 
 __version__ = "0.1.0"
+
 
 __all__ = [
     "Block",
     "CombinedBlock",
     "HetBlock",
+    "FactoredJacobianDict",
     "ImpulseDict",
     "JacobianDict",
     "ShiftMatrix",
     "SimpleBlock",
     "SolvedBlock",
     "SteadyState",
+    "SteadyStateDict",
     "combine",
     "create_model",
+    "drawdag",
     "errors",
     "grids",
     "het",
     "interpolate",
+    "misc",
     "simple",
     "solved",
     "young_step",

@@ -51,6 +51,56 @@ def read_outputs(f: Callable) -> tuple[str, ...]:
     return outputs
 
 
+class _ApplyToCall(ast.NodeTransformer):
+    """``X.apply(f)`` -> ``f(X)``."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "apply"
+            and len(node.args) == 1
+            and not node.keywords
+        ):
+            call = ast.Call(func=node.args[0], args=[func.value], keywords=[])
+            return ast.copy_location(call, node)
+        return node
+
+
+def rewrite_apply(f: Callable) -> Callable:
+    """``f`` with sequence-jacobian's ``X.apply(fn)`` written as ``fn(X)``.
+
+    Simple blocks evaluate their function on floats, arrays and sympy symbols, none of
+    which has ``.apply``; rewriting the syntax tree once makes all three work, and the
+    symbolic derivative of ``np.log`` stays exact. Returns ``f`` itself when it has no
+    ``.apply(...)`` call. The new function shares ``f``'s globals and line numbers.
+    """
+    node = function_tree(f)
+    uses = any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "apply"
+        for n in ast.walk(node)
+    )
+    if not uses:
+        return f
+    if f.__code__.co_freevars:
+        raise ModelSpecError(
+            f"Block {f.__name__!r}: `.apply(...)` is supported in module-level functions only; "
+            f"write `np.log(x)` instead of `x.apply(np.log)` (hetdag differentiates it exactly)"
+        )
+    node = _ApplyToCall().visit(node)
+    node.decorator_list = []
+    module = ast.Module(body=[node], type_ignores=[])
+    ast.fix_missing_locations(module)
+    ast.increment_lineno(module, f.__code__.co_firstlineno - node.lineno)
+    code = compile(module, f.__code__.co_filename, "exec")
+    ns: dict = {}
+    exec(code, f.__globals__, ns)
+    g = ns[f.__name__]
+    g.__defaults__, g.__doc__ = f.__defaults__, f.__doc__
+    return g
+
+
 def read_inputs(f: Callable) -> tuple[str, ...]:
     """Positional parameter names of ``f``; ``*args``/``**kwargs`` are rejected."""
     params = inspect.signature(f).parameters.values()

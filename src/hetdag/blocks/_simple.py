@@ -1,8 +1,9 @@
 """Simple blocks: outputs are explicit formulas of inputs with leads and lags.
 
 Inside a ``@simple`` function, ``x`` stands for ``x_t`` and ``x(k)`` for ``x_{t+k}``
-(``K(-1)`` is last period's capital, ``r(+1)`` next period's rate). Along a path of
-length T, values before t = 0 and from t = T on sit at the steady state.
+(``K(-1)`` is last period's capital, ``r(+1)`` next period's rate), and ``x.ss`` for its
+steady-state value (a constant: its derivative is zero). Along a path of length T,
+values before t = 0 and from t = T on sit at the steady state.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ..errors import ModelSpecError
 from ..jacobians._jacobian_dict import JacobianDict
 from ..jacobians._shift import ShiftMatrix
 from ._block import Block, check_finite
-from ._parsing import read_inputs, read_outputs
+from ._parsing import read_inputs, read_outputs, rewrite_apply
 
 MSG_LAG = (
     "Block {name!r}: leads and lags like x(-1) apply only to the block's inputs, not to "
@@ -24,14 +25,33 @@ MSG_LAG = (
 
 
 class _SteadyScalar(float):
-    """A steady-state scalar: every lead and lag equals the value itself."""
+    """A steady-state scalar: every lead and lag equals the value itself (``x.ss`` too)."""
 
     def __call__(self, k: int = 0) -> float:
         return float(self)
 
+    @property
+    def ss(self) -> float:
+        return float(self)
+
+
+class _SteadyInt(int):
+    """An integer input (a grid size): it stays an integer inside the block."""
+
+    def __call__(self, k: int = 0) -> int:
+        return int(self)
+
+    @property
+    def ss(self) -> int:
+        return int(self)
+
 
 class _SteadyArray(np.ndarray):
     def __call__(self, k: int = 0) -> np.ndarray:
+        return np.asarray(self)
+
+    @property
+    def ss(self) -> np.ndarray:
         return np.asarray(self)
 
 
@@ -46,6 +66,13 @@ class _Path(np.ndarray):
     def __array_finalize__(self, obj):
         # results of arithmetic are not inputs: their steady state is unknown here
         self._ss = None
+
+    @property
+    def ss(self):
+        """The steady-state value of an input (sequence-jacobian's ``x.ss``)."""
+        if self._ss is None:
+            raise AttributeError("'.ss' is the steady state of an input, not of a result")
+        return self._ss
 
     def __call__(self, k: int = 0) -> np.ndarray:
         if self._ss is None:
@@ -67,6 +94,8 @@ class _Path(np.ndarray):
 def _steady(v):
     if isinstance(v, np.ndarray):
         return v.view(_SteadyArray)
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+        return _SteadyInt(v)
     return _SteadyScalar(v)
 
 
@@ -77,10 +106,10 @@ class SimpleBlock(Block):
 
     def __init__(self, f: Callable, name: str | None = None):
         super().__init__()
-        self.f = f
         self.name = name or f.__name__
         self.inputs = read_inputs(f)
         self.outputs = read_outputs(f)
+        self.f = rewrite_apply(f)  # sequence-jacobian's x.apply(np.log) is np.log(x)
         clash = set(self.inputs) & set(self.outputs)
         if clash:
             raise ModelSpecError(

@@ -72,6 +72,11 @@ class ShiftedSymbol(sp.Symbol):
             )
         return self if k == 0 else sp.Symbol(shifted_name(self.name, int(k)))
 
+    @property
+    def ss(self):
+        """``x.ss``: the steady-state value, a constant the derivatives do not vary."""
+        return sp.Symbol(f"{self.name}__ss")
+
 
 def shifted_name(name: str, k: int) -> str:
     return f"{name}__lag{-k}" if k < 0 else f"{name}__lead{k}"
@@ -123,13 +128,15 @@ def trace(f: Callable, inputs: tuple[str, ...], outputs: tuple[str, ...], block:
     return {o: sp.sympify(e) for o, e in zip(outputs, result)}
 
 
-def parse_symbol(sym: sp.Symbol, inputs: tuple[str, ...]) -> tuple[str, int]:
-    """Map a symbol back to ``(input, shift)``."""
+def parse_symbol(sym: sp.Symbol, inputs: tuple[str, ...]) -> tuple[str, int | None]:
+    """Map a symbol back to ``(input, shift)``; ``x.ss`` maps to ``(x, None)``."""
     name = sym.name
     if name in inputs:
         return name, 0
     base, _, tag = name.rpartition("__")
     if base in inputs:
+        if tag == "ss":
+            return base, None
         if tag.startswith("lag"):
             return base, -int(tag[3:])
         if tag.startswith("lead"):
@@ -152,6 +159,8 @@ class SymbolicJacobian:
         for o, e in exprs.items():
             for s in sorted(e.free_symbols, key=lambda s: s.name):
                 i, k = parse_symbol(s, inputs)
+                if k is None:  # x.ss is held at the steady state
+                    continue
                 d = sp.diff(e, s)
                 if d == 0:
                     continue

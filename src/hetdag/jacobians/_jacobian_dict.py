@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ModelSpecError
-from ._shift import ShiftMatrix, add, as_dense, matmul
+from ._shift import ShiftMatrix, add, matmul
 
 
 class JacobianDict(Mapping):
@@ -23,18 +23,31 @@ class JacobianDict(Mapping):
     ----------
     nesting : mapping
         ``{output: {input: matrix}}``.
-    T : int
-        Horizon of every entry.
+    T : int, optional
+        Horizon of every entry; by default read from the entries (the first dense one,
+        else the first shift operator).
     name : str, optional
         Block or model the Jacobian belongs to, used in error messages.
+
+    Besides ``J[o][i]``, sequence-jacobian's operations work: ``J[o, i]``, ``J @ shocks``
+    (a dict of paths -> :class:`~hetdag.ImpulseDict`), ``J1 @ J2`` (composition,
+    ``(J1 @ J2)[o][z] = sum_i J1[o][i] @ J2[i][z]``), ``update``, ``pack``/``unpack``.
     """
 
-    def __init__(self, nesting: Mapping[str, Mapping[str, object]], T: int, name: str = ""):
-        self.T = int(T)
+    def __init__(
+        self, nesting: Mapping[str, Mapping[str, object]], T: int | None = None, name: str = ""
+    ):
         self.name = name
         self._d: dict[str, dict[str, object]] = {o: dict(row) for o, row in nesting.items()}
+        self.T = int(T) if T is not None else _infer_T(self._d, name)
 
-    def __getitem__(self, key: str) -> dict[str, object]:
+    def __getitem__(self, key):
+        if isinstance(key, tuple) and len(key) == 2:
+            o, i = key
+            m = self[o].get(i)
+            if m is None:
+                raise KeyError(f"Jacobian of {self.name!r} has no entry for ({o!r}, {i!r})")
+            return m
         try:
             return self._d[key]
         except KeyError:
@@ -72,7 +85,9 @@ class JacobianDict(Mapping):
 
     def dense(self, o: str, i: str) -> NDArray[np.float64]:
         m = self.get_entry(o, i)
-        return np.zeros((self.T, self.T)) if m is None else as_dense(m)
+        if isinstance(m, ShiftMatrix):
+            return m.matrix(self.T)
+        return np.zeros((self.T, self.T)) if m is None else np.asarray(m)
 
     def apply(self, shocks: Mapping[str, NDArray[np.float64]]) -> dict[str, NDArray[np.float64]]:
         """First-order response ``dy_o = sum_i J[o][i] @ dx_i`` for every output."""
@@ -86,6 +101,53 @@ class JacobianDict(Mapping):
             out[o] = acc
         return out
 
+    def __matmul__(self, other):
+        if isinstance(other, JacobianDict):
+            return self.compose(other)
+        if isinstance(other, Mapping):
+            from ..results import ImpulseDict
+
+            T = len(next(iter(other.values()))) if other else self.T
+            return ImpulseDict(self.apply(other), T)
+        return NotImplemented
+
+    def compose(self, other: JacobianDict) -> JacobianDict:
+        """``(self @ other)[o][z] = sum_i self[o][i] @ other[i][z]`` over i in other's
+        outputs: the outputs of ``self`` as functions of the inputs of ``other``."""
+        nest: dict[str, dict[str, object]] = {}
+        for o, row in self._d.items():
+            out: dict[str, object] = {}
+            for i, m in row.items():
+                for z, dz in other._d.get(i, {}).items():
+                    out[z] = add(out.get(z), matmul(m, dz))
+            nest[o] = out
+        return JacobianDict(nest, max(self.T, other.T), self.name or other.name)
+
+    def update(self, other: Mapping[str, Mapping[str, object]]) -> None:
+        """Add ``other``'s entries, replacing those of the same (output, input)."""
+        for o, row in other.items():
+            self._d.setdefault(o, {}).update(row)
+
+    def pack(self, T: int | None = None) -> NDArray[np.float64]:
+        """The stacked matrix of :meth:`stack` over all outputs and inputs, at horizon
+        ``T`` (default ``self.T``; shift operators can be packed at any T)."""
+        return self.stack(self.outputs, self.inputs, T)
+
+    @classmethod
+    def unpack(cls, M: NDArray, outputs: list[str], inputs: list[str], T: int) -> JacobianDict:
+        """Inverse of :meth:`pack`: (T x T) blocks of ``M`` keyed by output and input."""
+        M = np.asarray(M)
+        if M.shape != (len(outputs) * T, len(inputs) * T):
+            raise ModelSpecError(
+                f"JacobianDict.unpack: matrix of shape {M.shape} does not hold "
+                f"{len(outputs)} outputs x {len(inputs)} inputs at T={T}"
+            )
+        nest = {
+            o: {i: M[a * T : (a + 1) * T, b * T : (b + 1) * T] for b, i in enumerate(inputs)}
+            for a, o in enumerate(outputs)
+        }
+        return cls(nest, T)
+
     def subset(self, outputs: Iterable[str] | None = None, inputs: Iterable[str] | None = None):
         outputs = self.outputs if outputs is None else list(outputs)
         inputs = None if inputs is None else set(inputs)
@@ -95,16 +157,42 @@ class JacobianDict(Mapping):
         }
         return JacobianDict(nest, self.T, self.name)
 
-    def stack(self, outputs: list[str], inputs: list[str]) -> NDArray[np.float64]:
+    def stack(
+        self, outputs: list[str], inputs: list[str], T: int | None = None
+    ) -> NDArray[np.float64]:
         """Block matrix with row blocks ``outputs`` and column blocks ``inputs``."""
-        T = self.T
+        T = self.T if T is None else int(T)
         M = np.zeros((len(outputs) * T, len(inputs) * T))
         for a, o in enumerate(outputs):
             for b, i in enumerate(inputs):
                 m = self.get_entry(o, i)
-                if m is not None:
-                    M[a * T : (a + 1) * T, b * T : (b + 1) * T] = as_dense(m)
+                if m is None:
+                    continue
+                d = m.matrix(T) if isinstance(m, ShiftMatrix) else np.asarray(m)
+                if d.shape != (T, T):
+                    raise ModelSpecError(
+                        f"Jacobian of {self.name!r}: entry ({o!r}, {i!r}) has shape {d.shape}, "
+                        f"not ({T}, {T})"
+                    )
+                M[a * T : (a + 1) * T, b * T : (b + 1) * T] = d
         return M
+
+
+def _infer_T(d: Mapping[str, Mapping[str, object]], name: str) -> int:
+    shifts = []
+    for o, row in d.items():
+        for i, m in row.items():
+            if isinstance(m, ShiftMatrix):
+                shifts.append(m.T)
+                continue
+            shape = np.shape(m)
+            if len(shape) != 2 or shape[0] != shape[1]:
+                raise ModelSpecError(
+                    f"JacobianDict {name!r}: entry ({o!r}, {i!r}) must be a square (T, T) "
+                    f"matrix, got shape {shape}"
+                )
+            return shape[0]
+    return max(shifts) if shifts else 0
 
 
 def compose(J_block: JacobianDict, J_total: dict[str, dict[str, object]], inputs_of_interest):

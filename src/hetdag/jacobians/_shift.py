@@ -44,7 +44,14 @@ class ShiftMatrix:
 
     # --- conversion -------------------------------------------------------
     def to_dense(self) -> NDArray[np.float64]:
-        out = np.zeros((self.T, self.T))
+        return self.matrix()
+
+    def matrix(self, T: int | None = None) -> NDArray[np.float64]:
+        """Dense (T, T) truncation, at this operator's own T by default. A sum of shifts
+        means the same at every horizon, so any T is exact (sequence-jacobian's
+        ``SimpleSparse.matrix(T)``)."""
+        T = self.T if T is None else int(T)
+        out = np.zeros((T, T))
         self._add_to(out)
         return out
 
@@ -52,9 +59,9 @@ class ShiftMatrix:
         """``out += self`` for a C-contiguous (T, T) array, diagonal by diagonal.
 
         Entry (t, t + k) is element ``t (T + 1) + k`` of the flat array: each shift is
-        one strided slice (no index arrays, no (T, T) temporary).
+        one strided slice (no index arrays, no (T, T) temporary). T is ``out``'s.
         """
-        T = self.T
+        T = out.shape[0]
         flat = out.reshape(-1)
         for k, c in self.coeffs.items():
             if 0 <= k < T:
@@ -76,9 +83,9 @@ class ShiftMatrix:
 
     # --- algebra ----------------------------------------------------------
     def apply(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``J @ x`` for x of shape (T,) or (T, m) without forming J."""
+        """``J @ x`` for x of shape (n,) or (n, m) without forming J, at horizon n."""
         x = np.asarray(x, dtype=float)
-        T = self.T
+        T = x.shape[0]
         if len(self.coeffs) == 1:  # the common case: one scaled shift, no temporaries
             ((k, c),) = self.coeffs.items()
             out = np.empty_like(x)
@@ -102,13 +109,12 @@ class ShiftMatrix:
 
     def __add__(self, other):
         if isinstance(other, ShiftMatrix):
-            _check_T(self, other)
             coeffs = dict(self.coeffs)
             for k, c in other.coeffs.items():
                 coeffs[k] = coeffs.get(k, 0.0) + c
-            return ShiftMatrix(coeffs, self.T)
+            return ShiftMatrix(coeffs, _common_T(self, other))
         if isinstance(other, np.ndarray):
-            if other.shape != (self.T, self.T):
+            if other.ndim != 2 or other.shape[0] != other.shape[1]:
                 return self.to_dense() + other  # let NumPy broadcast or raise
             # one fresh (T, T) array, not two: fresh memory costs a page fault per 4 KiB
             out = np.array(other, dtype=np.result_type(other.dtype, np.float64), order="C")
@@ -136,12 +142,11 @@ class ShiftMatrix:
 
     def __matmul__(self, other):
         if isinstance(other, ShiftMatrix):
-            _check_T(self, other)
             coeffs: dict[int, float] = {}
             for a, ca in self.coeffs.items():
                 for b, cb in other.coeffs.items():
                     coeffs[a + b] = coeffs.get(a + b, 0.0) + ca * cb
-            return ShiftMatrix(coeffs, self.T)
+            return ShiftMatrix(coeffs, _common_T(self, other))
         if isinstance(other, np.ndarray):
             return self.apply(other)
         return NotImplemented
@@ -153,9 +158,10 @@ class ShiftMatrix:
         return NotImplemented
 
 
-def _check_T(a: ShiftMatrix, b: ShiftMatrix) -> None:
-    if a.T != b.T:
-        raise ValueError(f"Cannot combine Jacobians with T={a.T} and T={b.T}")
+def _common_T(a: ShiftMatrix, b: ShiftMatrix) -> int:
+    """Shift operators are the same at every horizon: a sum or product of two made at
+    different T (a simple block's Jacobian reused in a longer model) takes the longer."""
+    return max(a.T, b.T)
 
 
 def as_dense(m) -> NDArray[np.float64]:

@@ -5,6 +5,7 @@ Takes blocks and results as plain objects; imports only ``errors``.
 """
 
 from ._dag_plot import draw_dag as draw_dag
+from ._drawdag import drawdag as drawdag
 from ._het_plot import plot_distribution as plot_distribution
 from ._het_plot import plot_distribution_response as plot_distribution_response
 from ._het_plot import plot_policy as plot_policy
@@ -12,6 +13,7 @@ from ._irf_plot import plot_irfs as plot_irfs
 
 __all__ = [
     "draw_dag",
+    "drawdag",
     "plot_distribution",
     "plot_distribution_response",
     "plot_irfs",

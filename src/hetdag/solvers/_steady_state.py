@@ -27,6 +27,9 @@ LOOSE_MAX = 1e-4
 # Brent stops at an exact residual below STOP_FRACTION * tol
 STOP_FRACTION = 1e-2
 
+# sequence-jacobian's names for the same methods, so that its users' calls run unchanged
+_SSJ_SOLVERS = {"broyden_custom": "broyden", "newton_custom": "newton"}
+
 
 def parse_targets(targets, block) -> dict[str, float | str]:
     if isinstance(targets, str):
@@ -117,6 +120,7 @@ def solve_steady_state(
 
     guess = np.array([_initial(unknowns[u], calib.get(u)) for u in names])
     bracket = unknowns[names[0]]
+    solver = _SSJ_SOLVERS.get(solver, solver)
     if solver is None:
         # Broyden: one finite-difference Jacobian instead of one per iteration (HANK's
         # calibration: 9 household solves instead of 17)

@@ -26,6 +26,9 @@ from hetdag.errors import ConvergenceError, ModelSpecError
 __all__ = [
     "rouwenhorst",
     "tauchen",
+    "markov_rouwenhorst",
+    "markov_tauchen",
+    "agrid",
     "stationary",
     "markov_check",
     "asset_grid",
@@ -186,6 +189,63 @@ def tauchen(n: int, rho: float, sigma: float, m: float = 3.0):
     Pi = _tauchen_matrix(z, float(rho), float(sigma))
     pi = stationary(Pi)
     return _levels(z, pi), pi, Pi
+
+
+def markov_rouwenhorst(rho: float, sigma: float, N: int = 7):
+    """sequence-jacobian's ``markov_rouwenhorst``: ``sigma`` is the *cross-sectional* sd
+    of ``log y`` (the innovation sd is ``sigma * sqrt(1 - rho^2)``).
+
+    Returns ``(y_grid, pi, Pi)`` as :func:`rouwenhorst`, which it calls.
+
+    Example
+    -------
+    >>> y, pi, Pi = markov_rouwenhorst(0.9, 0.5, 3)
+    >>> round(float(np.sqrt(pi @ np.log(y) ** 2 - (pi @ np.log(y)) ** 2)), 12)
+    0.5
+    """
+    _check_ar1("markov_rouwenhorst", N, rho, sigma)
+    return rouwenhorst(int(N), rho, sigma * np.sqrt(1 - rho**2))
+
+
+def markov_tauchen(rho: float, sigma: float, N: int = 7, m: float = 3.0, normalize=True):
+    """sequence-jacobian's ``markov_tauchen``: Tauchen's bins on ``m`` unconditional sds
+    of a unit-variance AR(1), then the log grid rescaled so that the *discrete* chain's
+    cross-sectional sd of ``log y`` is exactly ``sigma``.
+
+    Returns ``(y_grid, pi, Pi)``; with ``normalize=False`` the first entry is the log
+    grid itself (mean not normalised), as in sequence-jacobian.
+    """
+    _check_ar1("markov_tauchen", N, rho, sigma)
+    if not m > 0:
+        raise ModelSpecError(f"markov_tauchen: 'm' must be positive, got {m!r}")
+    N = int(N)
+    if N == 1:
+        return np.ones(1), np.ones(1), np.ones((1, 1))
+    s = np.linspace(-m, m, N)
+    Pi = _tauchen_matrix(s, float(rho), float(np.sqrt(1 - rho**2)))
+    pi = stationary(Pi)
+    s = s * (sigma / np.sqrt(pi @ s**2 - (pi @ s) ** 2))
+    if not normalize:
+        return s, pi, Pi
+    y = np.exp(s)
+    return y / (pi @ y), pi, Pi
+
+
+def agrid(amax: float, n: int, amin: float = 0.0) -> NDArray[np.float64]:
+    """sequence-jacobian's ``agrid``: equidistant in ``log(a - amin + pivot)`` with pivot
+    ``|amin| + 0.25``; the first point is exactly ``amin``.
+
+    Example
+    -------
+    >>> g = agrid(10.0, 4)
+    >>> float(g[0]), round(float(g[-1]), 12)
+    (0.0, 10.0)
+    """
+    _check_bounds("agrid", amin, amax, n)
+    pivot = abs(amin) + 0.25
+    g = np.geomspace(amin + pivot, amax + pivot, int(n)) - pivot
+    g[0] = amin
+    return g
 
 
 def asset_grid(amin: float, amax: float, n: int) -> NDArray[np.float64]:
