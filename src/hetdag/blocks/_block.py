@@ -25,8 +25,6 @@ from ..errors import ModelSpecError, NonFiniteError
 from ..jacobians._jacobian_dict import JacobianDict, check_T
 from ..results import ImpulseDict, SteadyState
 from ..results._results import in_fingerprint_scope
-from ..solvers._linear import solve_impulse_linear, solve_jacobian
-from ..solvers._nonlinear import solve_impulse_nonlinear
 from ..solvers._protocol import (
     JacobianNotCached,
     as_steady_state,
@@ -34,10 +32,11 @@ from ..solvers._protocol import (
     shock_horizon,
     warn_grid_edges,
 )
-from ..solvers._steady_state import solve_steady_state
+from ..solvers._scope import block_kwargs, call_scope, given_jacobian, no_dissolve, scope_key
+from ._solve_methods import SolveMixin
 
 
-class Block:
+class Block(SolveMixin):
     """Base class: name, inputs, outputs and the public solution methods."""
 
     kind: str = "block"
@@ -90,10 +89,22 @@ class Block:
         return {}
 
     # ---------------------------------------------------------- public API
-    def steady_state(self, calibration: Mapping) -> SteadyState:
-        """Evaluate the block at given inputs (no solving) and return every variable."""
+    def steady_state(
+        self,
+        calibration: Mapping,
+        dissolve: Sequence[str] | None = None,
+        options: Mapping[str, Mapping] | None = None,
+        **kwargs,
+    ) -> SteadyState:
+        """Evaluate the block at given inputs (no solving) and return every variable.
+
+        ``options={block: {...}}`` and keyword options (``backward_tol``, ...) apply to
+        this call only, as in sequence-jacobian.
+        """
+        no_dissolve(dissolve, self.name)
         values = self._check_calibration(calibration)
-        outputs, internals = self._steady_state(values)
+        with call_scope(options, **block_kwargs(kwargs, self.name)):
+            outputs, internals = self._steady_state(values)
         warn_grid_edges(self, internals, stacklevel=3)
         return SteadyState({**values, **outputs}, internals)
 
@@ -104,13 +115,23 @@ class Block:
         inputs: Sequence[str],
         outputs: Sequence[str] | None = None,
         T: int = 300,
+        Js: Mapping[str, JacobianDict] | None = None,
+        options: Mapping[str, Mapping] | None = None,
+        **kwargs,
     ) -> JacobianDict:
         """Jacobian ``J[o][i][t, s] = d o_t / d i_s`` at the steady state.
 
-        Results are cached on (steady state, inputs, outputs, T); a request for a subset
-        of the inputs and outputs of a cached Jacobian is served from it (each entry
-        J[o][i] does not depend on which other inputs were asked for).
+        Results are cached on (steady state, inputs, outputs, T, options in force); a
+        request for a subset of the inputs and outputs of a cached Jacobian is served
+        from it (each entry J[o][i] does not depend on which other inputs were asked
+        for). ``Js={name: J}`` supplies Jacobians the caller already has (used for the
+        inputs they cover); ``options``/keywords (``h``, ``twosided``) as in
+        sequence-jacobian.
         """
+        with call_scope(options, Js, **block_kwargs(kwargs, self.name)):
+            return self._jacobian_cached(ss, inputs, outputs, T)
+
+    def _jacobian_cached(self, ss, inputs, outputs, T) -> JacobianDict:
         T = check_T(T, self.name)
         inputs = [inputs] if isinstance(inputs, str) else list(inputs)
         for i in inputs:
@@ -126,12 +147,17 @@ class Block:
                     f"outputs are {sorted(self.outputs)}"
                 )
         ss = as_steady_state(ss)
-        key = (ss.fingerprint(), tuple(inputs), tuple(outputs), T)
+        given = given_jacobian(self.name)
+        if given is not None:
+            return _use_given(self, given, ss, inputs, outputs, T)
+        opts = scope_key()  # options and given Jacobians in force (nested blocks read them)
+        key = (ss.fingerprint(), tuple(inputs), tuple(outputs), T, opts)
         hit = self._jac_cache.get(key)
         if hit is not None:
             return hit
-        for (fp, ins, outs, T_), J in self._jac_cache.items():
-            if fp == key[0] and T_ == T and set(inputs) <= set(ins) and set(outputs) <= set(outs):
+        for (fp, ins, outs, T_, o_), J in self._jac_cache.items():
+            same = (fp, T_, o_) == (key[0], T, opts)
+            if same and set(inputs) <= set(ins) and set(outputs) <= set(outs):
                 return J.subset(outputs, inputs)
         if self.costly_jacobian and only_cached_jacobians():
             raise JacobianNotCached(self.name)
@@ -161,62 +187,37 @@ class Block:
         out, ints = self._path(ss, paths, T, set(internals or ()))
         return ImpulseDict({k: out[k] - ss[k] for k in out}, T, internals=ints)
 
-    # Solution methods are implemented in hetdag.solvers; bound here so that every
-    # block (a model, a solved block, a single het block) can be solved alike.
-    def solve_steady_state(
-        self,
-        calibration: Mapping,
-        unknowns: Mapping[str, float | tuple[float, float]],
-        targets: Mapping[str, float | str] | Sequence[str],
-        solver: str | None = None,
-        **kwargs,
-    ) -> SteadyState:
-        """Find ``unknowns`` so that ``targets`` hold; see :mod:`hetdag.solvers._steady_state`."""
-        return solve_steady_state(self, calibration, unknowns, targets, solver=solver, **kwargs)
-
-    def solve_jacobian(
-        self,
-        ss: Mapping,
-        unknowns: Sequence[str],
-        targets: Sequence[str],
-        inputs: Sequence[str],
-        outputs: Sequence[str] | None = None,
-        T: int = 300,
-        **kwargs,
-    ) -> JacobianDict:
-        """General-equilibrium Jacobians ``G[o][z] = dO/dZ`` (T x T), by dU = -H_U^{-1} H_Z dZ."""
-        return solve_jacobian(self, ss, unknowns, targets, inputs, outputs, T, **kwargs)
-
-    def solve_impulse_linear(
-        self,
-        ss: Mapping,
-        unknowns: Sequence[str],
-        targets: Sequence[str],
-        shocks: Mapping[str, np.ndarray],
-        outputs: Sequence[str] | None = None,
-        **kwargs,
-    ) -> ImpulseDict:
-        """First-order impulse responses (deviations) to the shock paths ``shocks``."""
-        return solve_impulse_linear(self, ss, unknowns, targets, shocks, outputs, **kwargs)
-
-    def solve_impulse_nonlinear(
-        self,
-        ss: Mapping,
-        unknowns: Sequence[str],
-        targets: Sequence[str],
-        shocks: Mapping[str, np.ndarray],
-        outputs: Sequence[str] | None = None,
-        **kwargs,
-    ) -> ImpulseDict:
-        """Perfect-foresight transition (deviations) solving H(U, Z) = 0 for all t < T."""
-        return solve_impulse_nonlinear(self, ss, unknowns, targets, shocks, outputs, **kwargs)
-
     def remap(self, mapping: Mapping[str, str], name: str | None = None) -> Block:
         """Rename inputs/outputs (``{old: new}``); see :class:`RemappedBlock`."""
         return RemappedBlock(self, mapping, name)
 
-    def rename(self, name: str) -> Block:
-        return RemappedBlock(self, {}, name)
+    def rename(self, name: str | None = None, suffix: str | None = None) -> Block:
+        """The block under a new name, or its name plus ``suffix`` (sequence-jacobian)."""
+        if (name is None) == (suffix is None):
+            raise ModelSpecError(f"Block {self.name!r}: rename() takes a name or a suffix")
+        return RemappedBlock(self, {}, name if name is not None else self.name + suffix)
+
+
+def _use_given(block: Block, given: JacobianDict, ss, inputs, outputs, T) -> JacobianDict:
+    """A caller's Jacobian for ``block`` (``Js=``): its entries for the inputs it covers,
+    computed ones for the others. Its horizon must be T (shift operators fit any T)."""
+    if not isinstance(given, JacobianDict):
+        given = JacobianDict(given, name=block.name)
+    dense_T = {np.shape(m)[0] for row in given.values() for m in row.values() if np.ndim(m) == 2}
+    if dense_T and dense_T != {T}:
+        raise ModelSpecError(
+            f"Block {block.name!r}: the Jacobian given in Js has T={sorted(dense_T)}, the "
+            f"solve uses T={T}"
+        )
+    have = [i for i in inputs if i in given.inputs]
+    rest = [i for i in inputs if i not in given.inputs]
+    nest = {o: {i: given[o][i] for i in have if i in given.get(o, {})} for o in outputs}
+    if rest:
+        with call_scope(Js={block.name: None}):
+            J = block._jacobian_cached(ss, rest, outputs, T)
+        for o in outputs:
+            nest[o].update(J.get(o, {}))
+    return JacobianDict(nest, T, block.name)
 
 
 def check_numeric(value, variable: str, block: str) -> None:

@@ -71,6 +71,14 @@ class FactoredJacobianDict:
             raise ModelSpecError("FactoredJacobianDict: H_U contains NaN or inf")
         what = f"H_U (targets {self.targets} by unknowns {self.unknowns})"
         self._lu = lu_factor_checked(H_U, what)
+        self.H_U = H_U
+
+    def matrix(self, targets: list[str], unknowns: list[str]) -> NDArray[np.float64]:
+        """H_U with its row blocks in ``targets``' order and column blocks in ``unknowns``'."""
+        T = self.T
+        r = np.concatenate([np.arange(T) + T * self.targets.index(t) for t in targets])
+        c = np.concatenate([np.arange(T) + T * self.unknowns.index(u) for u in unknowns])
+        return self.H_U[np.ix_(r, c)]
 
     def __repr__(self) -> str:
         return f"<FactoredJacobianDict unknowns={self.unknowns} targets={self.targets} T={self.T}>"

@@ -26,6 +26,7 @@ from ..results import ImpulseDict
 from ..results._results import in_fingerprint_scope
 from ._determinacy import check_determinacy
 from ._protocol import as_steady_state, shock_horizon
+from ._scope import scope_key
 
 _RCOND_MIN = 1e3 * np.finfo(float).eps
 
@@ -127,14 +128,17 @@ class FactoredHU:
         return X[:, :-1]
 
 
-def factored_hu(block, ss, unknowns, targets, T, check=True) -> FactoredHU:
+def factored_hu(block, ss, unknowns, targets, T, check=True, given=None) -> FactoredHU:
     """H_U at the steady state, LU-factored once and cached on the block.
 
     The determinacy check runs the first time it is asked for, even if H_U was cached
-    earlier by a call that skipped it.
+    earlier by a call that skipped it. ``given``: a factored H_U the caller already has
+    (sequence-jacobian's ``H_U_factored=``, a FactoredJacobianDict), used instead.
     """
+    if given is not None:
+        return _given_hu(given, block.name, unknowns, targets, T, check)
     cache = block.__dict__.setdefault("_hu_cache", {})
-    key = (ss.fingerprint(), tuple(unknowns), tuple(targets), T)
+    key = (ss.fingerprint(), tuple(unknowns), tuple(targets), T, scope_key())
     hit = cache.get(key)
     if hit is None:
         J = block.jacobian(ss, unknowns, targets, T=T)
@@ -148,6 +152,22 @@ def factored_hu(block, ss, unknowns, targets, T, check=True) -> FactoredHU:
     return hit
 
 
+def _given_hu(given, name, unknowns, targets, T, check) -> FactoredHU:
+    same = set(given.unknowns) == set(unknowns) and set(given.targets) == set(targets)
+    if not same or given.T != T:
+        raise ModelSpecError(
+            f"Model {name!r}: H_U_factored is for unknowns {given.unknowns}, targets "
+            f"{given.targets} at T={given.T}; this solve has unknowns {unknowns}, targets "
+            f"{targets} at T={T}"
+        )
+    hu = FactoredHU(given.matrix(targets, unknowns), unknowns, targets, T, name)
+    if (given.unknowns, given.targets) == (list(unknowns), list(targets)):
+        hu._lu = given._lu  # the caller's factors, in this solve's order
+    if check:
+        check_determinacy(hu.H_U, len(targets), T, name)
+    return hu
+
+
 @in_fingerprint_scope
 def solve_jacobian(
     block,
@@ -158,6 +178,7 @@ def solve_jacobian(
     outputs: Sequence[str] | None = None,
     T: int = 300,
     check_determinacy: bool = True,
+    H_U_factored=None,
 ) -> JacobianDict:
     """General-equilibrium Jacobians ``G[o][z]`` (T x T) for every output and unknown.
 
@@ -179,7 +200,7 @@ def solve_jacobian(
     # (factored_hu) is then served from its cache instead of accumulating the unknowns
     # again (two-asset HANK G: 1.04 -> 0.92 s)
     J = block.jacobian(ss, unknowns + inputs, T=T)
-    lu = factored_hu(block, ss, unknowns, targets, T, check=check_determinacy)
+    lu = factored_hu(block, ss, unknowns, targets, T, check_determinacy, H_U_factored)
     H_Z = J.stack(targets, inputs)
     G_U = -lu.solve_many(H_Z)  # (nu*T, nz*T)
     nu, nz = len(unknowns), len(inputs)
@@ -223,12 +244,13 @@ def solve_impulse_linear(
     shocks: Mapping[str, np.ndarray],
     outputs: Sequence[str] | None = None,
     check_determinacy: bool = True,
+    H_U_factored=None,
 ) -> ImpulseDict:
     """First-order impulse responses (deviations from ``ss``) to arbitrary shock paths."""
     ss = as_steady_state(ss)
     unknowns, targets = check_unknowns_targets(block, unknowns, targets)
     T = shock_horizon(shocks, block)
-    lu = factored_hu(block, ss, unknowns, targets, T, check=check_determinacy)
+    lu = factored_hu(block, ss, unknowns, targets, T, check_determinacy, H_U_factored)
     dZ = {k: np.asarray(v, dtype=float) for k, v in shocks.items()}
     J = block.jacobian(ss, unknowns + list(dZ), T=T)
     dH = J.subset(targets).apply(dZ)

@@ -100,6 +100,7 @@ def solve_impulse_nonlinear(
     maxit: int = 50,
     progress: bool | None = None,
     check_determinacy: bool = True,
+    H_U_factored=None,
 ) -> ImpulseDict:
     """Nonlinear impulse responses (deviations from ``ss``) to shock paths ``shocks``.
 
@@ -114,7 +115,7 @@ def solve_impulse_nonlinear(
     for u in unknowns:
         if u in shocks:
             raise ModelSpecError(f"Model {block.name!r}: {u!r} is both an unknown and a shock")
-    lu = factored_hu(block, ss, unknowns, targets, T, check=check_determinacy)
+    lu = factored_hu(block, ss, unknowns, targets, T, check_determinacy, H_U_factored)
     binv = _BroydenInverse(lu)
     base = {k: ss[k] + np.asarray(v, dtype=float) for k, v in shocks.items()}
     nu = len(unknowns)

@@ -26,6 +26,7 @@ import numpy as np
 
 from ...errors import ModelSpecError, NonFiniteError
 from ...jacobians._jacobian_dict import JacobianDict
+from ...solvers._scope import block_options
 from ...utils.grids import markov_check
 from .._block import Block
 from .._parsing import read_inputs, read_outputs
@@ -288,7 +289,17 @@ class HetBlock(SteadyStateMixin, TransitionMixin, Block):
                     f"Block {self.name!r}: cannot differentiate with respect to {i!r}, an array "
                     f"of shape {np.shape(ss[i])}; shock a scalar that a hetinput maps to it"
                 )
-        return fake_news_jacobian(self, ss, inputs, T, self.jacobian_h, self.jacobian_scheme)
+        o = block_options(self.name)  # sequence-jacobian's h= and twosided= for this call
+        h = o.get("h", self.jacobian_h)
+        scheme = self.jacobian_scheme
+        if "twosided" in o:
+            scheme = "central" if o["twosided"] else "forward"
+        return fake_news_jacobian(self, ss, inputs, T, h, scheme)
+
+    def _option(self, name: str):
+        """``backward_tol``, ``forward_tol`` or ``backward_maxit`` for this call: the
+        block's own unless the caller passed one (``options=`` or a keyword)."""
+        return block_options(self.name).get(name, getattr(self, name))
 
 
 def het(

@@ -80,7 +80,7 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
     good = None  # (iterate, its Newton step) last accepted
     lam = 1.0  # damping of the last Newton step
     pol_old, diff, diff_prev = None, np.inf, np.inf
-    limit = min(_MAXIT, blk.backward_maxit)
+    limit = min(_MAXIT, blk._option("backward_maxit"))
     with np.errstate(all="ignore"):
         for it in range(limit):
             W = np.empty(shape)

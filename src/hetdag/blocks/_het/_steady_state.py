@@ -45,8 +45,10 @@ class SteadyStateMixin:
         Pis = self._markovs(v, "steady state")
         shape = self._state_shape(v, Pis)
         bw = self._initial_backward(v, shape)
-        loosen = max(1.0, granted_tolerance() / self.backward_tol)
-        out, it = self._backward_fixed_point(v, Pis, shape, bw, self.backward_tol * loosen)
+        loosen = max(1.0, granted_tolerance() / self._option("backward_tol"))
+        out, it = self._backward_fixed_point(
+            v, Pis, shape, bw, self._option("backward_tol") * loosen
+        )
         if self.hetoutputs:  # functions of the converged policies: run them once, here
             with np.errstate(all="ignore"):
                 out.update(self.hetoutputs.evaluate({**v, **out}))
@@ -56,7 +58,7 @@ class SteadyStateMixin:
         warm = self._nearest_warm(values, shape)
         D0 = warm["D"] if warm else None
         D = stationary_distribution(
-            lottery, Pis, D0=D0, tol=self.forward_tol * loosen, block=self.name
+            lottery, Pis, D0=D0, tol=self._option("forward_tol") * loosen, block=self.name
         )
         self._store_warm(values, {"D": D, **bw})
         agg = {o.upper(): float(np.vdot(D, out[o])) for o in self.individual}
@@ -120,7 +122,7 @@ class SteadyStateMixin:
         diff, diff_prev = newton_diff, np.inf
         it = it0 - 1  # the last iteration run (Newton's, then these), for messages
         with np.errstate(all="ignore"):  # once, not per iteration
-            for n in range(self.backward_maxit - it0):
+            for n in range(self._option("backward_maxit") - it0):
                 it = it0 + n  # n counts plain steps: the checks and jumps are timed by it
                 cont = {}
                 finite = True
@@ -213,10 +215,10 @@ class SteadyStateMixin:
             self._check_outputs(out, shape, f"steady-state backward iteration {it}")
         raise ConvergenceError(
             f"Block {self.name!r}: backward iteration did not converge in "
-            f"{self.backward_maxit} iterations; max policy change {diff:.3e} "
+            f"{self._option('backward_maxit')} iterations; max policy change {diff:.3e} "
             f"(tol {tol:g})",
             block=self.name,
-            iterations=self.backward_maxit,
+            iterations=self._option("backward_maxit"),
             residual=diff,
         )
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import ModelSpecError
+from ...solvers._scope import initial_steady_state
 from . import _histogram_kernels as K
 from ._law_of_motion import forward_step
 
@@ -32,11 +34,17 @@ class TransitionMixin:
         outs = self._backward_path(ints, vs, Pis, Pis_ss, shape)
         keep = self.name in internals
         grids_fixed = all(vs[t][g] is vs[0][g] for g in self.grids for t in range(T))
-        D0 = ints["D"]
-        if Pis:  # Pi_0 moves e_{-1} to e_0: D_0 = Pi_0^T Λ_ss D_ss
-            v_ss = {g: ints[g] if g in ints else ss[g] for g in self.grids}
-            lot_ss = self._lottery({p: ints[p] for p in self.policy}, v_ss)
-            D0 = forward_step(D0, lot_ss, Pis[0])
+        # D_0 = Pi_0^T Λ(a_{-1}) D_{-1}, from the steady state the economy starts in
+        # (ss_initial= of the solve, else ss); it is D_ss itself if neither Pi_0 moves
+        # nor the start differs
+        start = initial_steady_state()
+        src_ss = ss if start is None else start
+        src = ints if start is None else self._start_internals(start, shape)
+        D0 = src["D"]
+        if Pis or start is not None:
+            v0 = {g: src[g] if g in src else src_ss[g] for g in self.grids}
+            lot0 = self._lottery({p: src[p] for p in self.policy}, v0)
+            D0 = forward_step(D0, lot0, Pis[0] if Pis else Pis_ss)
         if len(self.policy) == 1 and len(self.exogenous) == 1 and grids_fixed:
             agg, Ds = self._forward_aggregate_1d(D0, outs, vs, Pis, Pis_ss[0], keep)
             rec = {k: np.stack([o[k] for o in outs]) for k in outs[0]} if keep else {}
@@ -56,6 +64,16 @@ class TransitionMixin:
             rec["D"] = Ds
             result_ints[self.name] = rec
         return agg, result_ints
+
+    def _start_internals(self, start, shape: tuple) -> dict:
+        """This block's internals in the initial steady state (``ss_initial=``)."""
+        ints = getattr(start, "internals", {}).get(self.name)
+        if ints is None or np.shape(ints.get("D")) != shape:
+            raise ModelSpecError(
+                f"Block {self.name!r}: ss_initial has no histogram of shape {shape} for this "
+                "block; pass a steady state of the same model (same grids)"
+            )
+        return ints
 
     def _path_values(self, ss, ints: dict, paths: dict, T: int) -> tuple[list[dict], set]:
         """Inputs of the step in each period, and the hetinput outputs that move.
