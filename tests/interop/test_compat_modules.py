@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import hetdag as hd
 from hetdag import grids, hetblocks, misc
+from hetdag.errors import ModelSpecError
 
 from .conftest import rel_gap, sj, tight_households
 
@@ -170,3 +171,24 @@ def test_ss_attribute_is_a_constant_and_integers_stay_integers():
     np.testing.assert_allclose(np.asarray(J["ygap"]["Y"]), 0.5 / 2.0 * np.eye(4))
     path = gap_rule.impulse_nonlinear_partial(ss, {"Y": np.array([0.2, 0.0, 0.0, 0.0])})
     np.testing.assert_allclose(path["ygap"], [0.05, 0, 0, 0])
+
+
+def test_het_block_attributes_and_init_extras():
+    """SSJ's attribute names on hetdag's blocks, and hh_labor's init output ``fininc``
+    kept in the steady state (SSJ keeps it; it is (1 + r) a + T - a_min)."""
+    hetinputs, calib = _labor_inputs()
+    hh = sj.hetblocks.hh_labor.hh
+    ours = hd.het(exogenous="Pi", policy="a", backward="Va",
+                  backward_init=sj.hetblocks.hh_labor.hh_init)(hh.backward_fun.f)  # fmt: skip
+    ours = ours.add_hetinputs(hetinputs)
+    assert set(ours.non_backward_outputs) == {"a", "c", "n"}
+    assert {"D", "Pi", "Va", "a", "c", "n", "we", "T", "a_grid"} <= set(ours.internals)
+    ss = ours.steady_state(calib)
+    ints = ss.internals[ours.name]
+    np.testing.assert_allclose(
+        ints["fininc"], (1 + ss["r"]) * ints["a_grid"] + ints["T"][:, None] - ints["a_grid"][0]
+    )
+    fewer = ours.remove_hetinputs("wages")
+    assert "we" in fewer.inputs and "w" not in fewer.inputs
+    with pytest.raises(ModelSpecError, match="no hetinput"):
+        ours.remove_hetinputs("income")

@@ -160,6 +160,27 @@ class HetBlock(SteadyStateMixin, TransitionMixin, Block):
         """New block whose step first runs ``funcs`` (e.g. grids, income by state)."""
         return self._copy(hetinputs=self._hetinput_funcs + list(funcs))
 
+    def remove_hetinputs(self, names: str | Sequence[str]) -> HetBlock:
+        """New block without the hetinputs named (by function name)."""
+        names = [names] if isinstance(names, str) else list(names)
+        have = [f.__name__ for f in self._hetinput_funcs]
+        missing = [n for n in names if n not in have]
+        if missing:
+            raise ModelSpecError(f"Block {self.name!r}: no hetinput {missing}; it has {have}")
+        return self._copy(hetinputs=[f for f in self._hetinput_funcs if f.__name__ not in names])
+
+    @property
+    def non_backward_outputs(self) -> tuple[str, ...]:
+        """The step's outputs other than backward variables (sequence-jacobian's name)."""
+        return tuple(o for o in self.f_outputs if o not in self.backward)
+
+    @property
+    def internals(self) -> tuple[str, ...]:
+        """Names kept in ``ss.internals[name]``: the histogram ``D``, the Markov matrices,
+        the step's outputs and those of hetinputs and hetoutputs."""
+        names = ["D", *self.exogenous, *self.f_outputs, *self.hetinputs.outputs]
+        return tuple(dict.fromkeys(names + list(self.hetoutputs.outputs)))
+
     def add_hetoutputs(self, funcs: Sequence[Callable]) -> HetBlock:
         """New block that also aggregates the outputs of ``funcs`` of individual policies."""
         return self._copy(hetoutputs=self._hetoutput_funcs + list(funcs))

@@ -66,6 +66,7 @@ class SteadyStateMixin:
         internals.update(out)
         internals["D"] = D
         internals["_edge_mass"] = self._edge_mass(D)
+        internals.update(self._init_extras(v))
         return agg, {self.name: internals}
 
     def _backward_fixed_point(
@@ -280,6 +281,18 @@ class SteadyStateMixin:
                 )
             bw[b] = x
         return bw
+
+    def _init_extras(self, v: dict) -> dict:
+        """Outputs of ``backward_init`` other than backward variables (SSJ's ``hh_labor``
+        init also returns ``fininc``), at the steady state's inputs, kept as internals."""
+        if self.backward_init is None:
+            return {}
+        names = read_outputs(self.backward_init)
+        if all(n in self.backward for n in names):
+            return {}
+        init = self.backward_init(*[v[i] for i in self.init_inputs])
+        init = init if isinstance(init, tuple) else (init,)
+        return {k: x for k, x in zip(names, init) if k not in self.backward}
 
     def _edge_mass(self, D: np.ndarray) -> dict[str, float]:
         """Mass at the upper end of each policy grid (checked once a steady state is final)."""
