@@ -10,16 +10,18 @@ import pytest
 sj = pytest.importorskip("sequence_jacobian", reason="sequence-jacobian (extra 'bench')")
 
 
-def port_module(name: str, tmp_dir) -> object:
+def port_module(name: str, tmp_dir, to: str = "hetdag", fixes=()) -> object:
     """SSJ's ``sequence_jacobian.examples.<name>`` with ``sequence_jacobian`` replaced by
-    ``hetdag`` in its source and nothing else changed, imported from a file (simple
-    blocks read their outputs from the source)."""
+    ``to`` in its source and nothing else changed (but the ``(old, new)`` pairs in
+    ``fixes``), imported from a file (simple blocks read their outputs from the source)."""
     spec = importlib.util.find_spec(f"sequence_jacobian.examples.{name}")
     with open(spec.origin) as fh:
-        src = fh.read().replace("sequence_jacobian", "hetdag")
-    path = tmp_dir / f"ported_{name}.py"
+        src = fh.read().replace("sequence_jacobian", to)
+    for old, new in fixes:
+        src = src.replace(old, new)
+    path = tmp_dir / f"ported_{name}_{to}_{len(fixes)}.py"
     path.write_text(src)
-    s = importlib.util.spec_from_file_location(f"ported_{name}", path)
+    s = importlib.util.spec_from_file_location(path.stem, path)
     mod = importlib.util.module_from_spec(s)
     s.loader.exec_module(mod)
     return mod
@@ -38,7 +40,7 @@ def rel_gap(ours, theirs) -> float:
 @pytest.fixture(scope="session")
 def port(tmp_path_factory):
     d = tmp_path_factory.mktemp("ported")
-    return lambda name: port_module(name, d)
+    return lambda name, to="hetdag", fixes=(): port_module(name, d, to, fixes)
 
 
 @contextlib.contextmanager

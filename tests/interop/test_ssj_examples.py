@@ -82,3 +82,26 @@ def test_example_ports_by_changing_the_import(port, ssj_dag, name):
             # where hetdag's is the smaller
             hd_peak = float(np.max(np.abs(G_hd[o][i])))
             assert peaks[o] < 1e-3 * top and hd_peak <= max(peaks[o], 1e-9 * top), (o, i)
+
+
+def test_remapped_dag_with_its_two_slips_fixed(port):
+    """SSJ's ``krusell_smith.remapped_dag()`` fails in SSJ itself: it reads
+    ``hh.household`` (AttributeError) and its calibration lacks ``r`` (KeyError). With
+    those two fixed, in both libraries alike, two remapped and renamed households give
+    SSJ's steady state and G."""
+    fix = [
+        ("hh.household.add_hetinputs", "hh.add_hetinputs"),
+        ("'nS': 3, 'nA': 100", "'nS': 3, 'r': 0.01, 'nA': 100"),
+    ]
+    ours = port("krusell_smith", fixes=fix).remapped_dag()
+    theirs = port("krusell_smith", to="sequence_jacobian", fixes=fix).remapped_dag()
+    ss, model, unknowns, targets, inputs = ours[1], ours[2], ours[3], ours[4], ours[6]
+    ss_s, model_s = theirs[1], theirs[2]
+    with tight_households(model_s):
+        at_ours = model_s.steady_state({k: ss[k] for k in model_s.inputs})
+    _compare_ss(ss, at_ours, SS_RTOL)
+    assert {"hh_patient", "hh_impatient"} <= set(ss.internals)
+    G = model.solve_jacobian(ss, unknowns, targets, inputs, T=T)
+    G_s = model_s.solve_jacobian(ss_s, unknowns, targets, inputs, T=T)
+    for o in ("K", "A_patient", "C_impatient", "Y"):
+        assert rel_gap(G[o]["Z"], G_s[o]["Z"]) < G_TOL, o
