@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dis
 import inspect
 import textwrap
 from collections.abc import Callable
@@ -15,13 +16,17 @@ MSG_RETURN = (
 )
 
 
+class SourceUnavailable(ModelSpecError):
+    """The function was defined where its source is not kept (a REPL, ``exec``)."""
+
+
 def function_tree(f: Callable) -> ast.FunctionDef:
     """The ``FunctionDef`` node of ``f``, parsed from its source."""
     name = getattr(f, "__name__", repr(f))
     try:
         src = textwrap.dedent(inspect.getsource(f))
     except (OSError, TypeError) as err:
-        raise ModelSpecError(
+        raise SourceUnavailable(
             f"Block {name!r}: its source code is not available, so its outputs cannot be read"
         ) from err
     tree = ast.parse(src)
@@ -31,10 +36,50 @@ def function_tree(f: Callable) -> ast.FunctionDef:
     raise ModelSpecError(f"Block {name!r}: could not find `def {name}` in its source")
 
 
+# instructions that push one local (3.10-3.12; 3.13 adds a two-name form)
+_LOADS = {"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_BORROW", "LOAD_NAME", "LOAD_DEREF"}
+_LOADS2 = {"LOAD_FAST_LOAD_FAST", "LOAD_FAST_BORROW_LOAD_FAST_BORROW"}
+
+
+def outputs_from_bytecode(f: Callable) -> tuple[str, ...]:
+    """The names ``f`` returns, read from its bytecode (``return r, w, Y`` compiles to
+    loads of r, w, Y, a BUILD_TUPLE of 3 and RETURN_VALUE): for functions typed in the
+    REPL or built with ``exec``, whose source is gone.
+    """
+    ins = [i for i in dis.get_instructions(f) if i.opname not in ("CACHE", "NOP")]
+    ret = max((k for k, i in enumerate(ins) if i.opname == "RETURN_VALUE"), default=None)
+    names: list[str] = []
+    if ret is not None and ret > 0:
+        k, want = ret - 1, 1
+        if ins[k].opname == "BUILD_TUPLE":
+            k, want = k - 1, int(ins[k].arg)
+        while k >= 0 and len(names) < want:
+            op = ins[k]
+            if op.opname in _LOADS:
+                names.insert(0, op.argval)
+            elif op.opname in _LOADS2:
+                names[:0] = list(op.argval)
+            else:
+                break
+            k -= 1
+        if len(names) != want:
+            names = []
+    if not names:
+        raise ModelSpecError(
+            f"Block {f.__name__!r}: its source is not available and its outputs cannot be read "
+            "from its bytecode; end it with `return <names>` or define it in a file"
+        )
+    return tuple(names)
+
+
 def read_outputs(f: Callable) -> tuple[str, ...]:
-    """Names returned by the last statement of ``f`` (a ``return`` of names)."""
+    """Names returned by the last statement of ``f`` (a ``return`` of names), from its
+    syntax tree, or from its bytecode where the source is not available."""
     name = f.__name__
-    node = function_tree(f)
+    try:
+        node = function_tree(f)
+    except SourceUnavailable:
+        return outputs_from_bytecode(f)
     last = node.body[-1] if node.body else None
     if not isinstance(last, ast.Return) or last.value is None:
         raise ModelSpecError(
@@ -76,7 +121,15 @@ def rewrite_apply(f: Callable) -> Callable:
     symbolic derivative of ``np.log`` stays exact. Returns ``f`` itself when it has no
     ``.apply(...)`` call. The new function shares ``f``'s globals and line numbers.
     """
-    node = function_tree(f)
+    try:
+        node = function_tree(f)
+    except SourceUnavailable:
+        if "apply" in f.__code__.co_names:
+            raise ModelSpecError(
+                f"Block {f.__name__!r}: `.apply(...)` needs the function's source, which is not "
+                "available here; write `np.log(x)` instead of `x.apply(np.log)`"
+            ) from None
+        return f
     uses = any(
         isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "apply"
         for n in ast.walk(node)
@@ -99,6 +152,45 @@ def rewrite_apply(f: Callable) -> Callable:
     g = ns[f.__name__]
     g.__defaults__, g.__doc__ = f.__defaults__, f.__doc__
     return g
+
+
+def lagged_locals(f: Callable, inputs: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(name, call)`` for each lead or lag ``y(k)`` of a name ``f`` assigns itself
+    (not an input); empty where the source is not available."""
+    try:
+        node = function_tree(f)
+    except SourceUnavailable:
+        return []
+    assigned = {
+        t.id
+        for n in ast.walk(node)
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    return [
+        (n.func.id, ast.unparse(n))
+        for n in ast.walk(node)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Name)
+        and n.func.id in assigned
+        and n.func.id not in inputs
+    ]
+
+
+def statement_targets(f: Callable, lineno: int) -> list[str]:
+    """Names assigned by the statement of ``f`` at absolute line ``lineno`` (the output
+    being computed when an error was raised there)."""
+    try:
+        node = function_tree(f)
+    except SourceUnavailable:
+        return []
+    # the tree's line 1 is co_firstlineno (the first decorator's line, if decorated)
+    line = lineno - f.__code__.co_firstlineno + 1
+    for n in ast.walk(node):
+        if isinstance(n, ast.Assign) and n.lineno <= line <= (n.end_lineno or n.lineno):
+            return [t.id for t in n.targets if isinstance(t, ast.Name)]
+    return []
 
 
 def read_inputs(f: Callable) -> tuple[str, ...]:

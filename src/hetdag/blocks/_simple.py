@@ -16,8 +16,22 @@ from ..errors import ModelSpecError
 from ..jacobians._jacobian_dict import JacobianDict
 from ..jacobians._shift import ShiftMatrix
 from ._block import Block, check_finite
-from ._parsing import read_inputs, read_outputs, rewrite_apply
+from ._parsing import (
+    lagged_locals,
+    read_inputs,
+    read_outputs,
+    rewrite_apply,
+    statement_targets,
+)
 
+MSG_OWN_LAG = (
+    "Block {name!r}: `{call}` is a lead or lag of {var!r}, which the block computes itself; "
+    "a simple block's equations take leads and lags of its inputs only. To write a law of "
+    "motion like `{var} = rho * {var}(-1) + eps`, make {var!r} an input and an unknown of "
+    "the model, with the equation as a target: `{var}_res = {var} - (rho * {var}(-1) + "
+    "eps)`, `return {var}_res`, then list {var!r} among the unknowns and '{var}_res' among "
+    "the targets of the solve."
+)
 MSG_LAG = (
     "Block {name!r}: leads and lags like x(-1) apply only to the block's inputs, not to "
     "variables computed inside it ({err}). Move the computation into its own block."
@@ -91,6 +105,18 @@ class _Path(np.ndarray):
         return out
 
 
+def _describe(names: tuple[str, ...], args: list) -> str:
+    """``K=-1.0, L=1.0, ...``; paths as their range."""
+    parts = []
+    for n, a in zip(names, args):
+        x = np.asarray(a)
+        if x.ndim == 0:
+            parts.append(f"{n}={float(x):.6g}")
+        else:
+            parts.append(f"{n} in [{x.min():.6g}, {x.max():.6g}]")
+    return ", ".join(parts)
+
+
 def _steady(v):
     if isinstance(v, np.ndarray):
         return v.view(_SteadyArray)
@@ -110,6 +136,10 @@ class SimpleBlock(Block):
         self.inputs = read_inputs(f)
         self.outputs = read_outputs(f)
         self.f = rewrite_apply(f)  # sequence-jacobian's x.apply(np.log) is np.log(x)
+        lagged = lagged_locals(f, self.inputs)
+        if lagged:
+            var, call = lagged[0]
+            raise ModelSpecError(MSG_OWN_LAG.format(name=self.name, var=var, call=call))
         clash = set(self.inputs) & set(self.outputs)
         if clash:
             raise ModelSpecError(
@@ -121,11 +151,35 @@ class SimpleBlock(Block):
         try:
             res = self.f(*args)
         except TypeError as err:
-            if "not callable" not in str(err):
-                raise
-            raise ModelSpecError(MSG_LAG.format(name=self.name, err=err)) from err
+            if "not callable" in str(err):
+                raise ModelSpecError(MSG_LAG.format(name=self.name, err=err)) from err
+            raise ModelSpecError(self._failure(err, args)) from err
+        except (ArithmeticError, ValueError) as err:
+            raise ModelSpecError(self._failure(err, args)) from err
         res = res if isinstance(res, tuple) else (res,)
-        return dict(zip(self.outputs, res))
+        out = dict(zip(self.outputs, res))
+        for k, v in out.items():
+            if np.iscomplexobj(v):
+                raise ModelSpecError(
+                    f"Block {self.name!r}: output {k!r} is complex ({np.ravel(v)[0]!r}) at "
+                    f"{_describe(self.inputs, args)}; a fractional power of a negative "
+                    "number? Check those inputs' values"
+                )
+        return out
+
+    def _failure(self, err: Exception, args: list) -> str:
+        """Name the block, the output whose line raised, and the inputs' values."""
+        tb, line = err.__traceback__, None
+        while tb is not None:
+            if tb.tb_frame.f_code is self.f.__code__:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        outs = statement_targets(self.f, line) if line is not None else []
+        what = f" computing {outs[0]!r}" if outs else ""
+        return (
+            f"Block {self.name!r}: evaluation failed{what} ({type(err).__name__}: {err}) at "
+            f"{_describe(self.inputs, args)}"
+        )
 
     def _steady_state(self, values: dict) -> tuple[dict, dict]:
         with np.errstate(all="ignore"):
