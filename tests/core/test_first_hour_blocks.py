@@ -71,3 +71,21 @@ def test_simple_block_defined_without_source():
     # Y = sqrt(K) at K = 2: dY/dK = 0.5 / sqrt(2)
     assert out.stdout.split() == ["('w',", "'Y')", str(round(2**0.5, 12)),
                                   str(round(0.5 / 2**0.5, 12))]  # fmt: skip
+
+
+def test_a_block_name_as_key_says_where_internals_are():
+    """Issue 19 item 13: path['household'] points to path.internals['household']."""
+    from hetdag.examples import krusell_smith
+
+    ex = krusell_smith.example(3, 40)
+    path = ex.model.solve_impulse_nonlinear(
+        ex.ss, ex.unknowns, ex.targets, {"Z": 0.01 * 0.9 ** np.arange(60)},
+        internals=["household"],
+    )  # fmt: skip
+    with pytest.raises(KeyError, match=r"internals\['household'\].*'D'"):
+        path["household"]
+    with pytest.raises(KeyError, match=r"internals\['household'\]"):
+        ex.ss["household"]
+    with pytest.raises(KeyError, match="'nothing'"):
+        path["nothing"]
+    assert path.internals["household"]["D"].shape[0] == 60

@@ -53,6 +53,15 @@ def fingerprint_scope() -> Iterator[None]:
 class _Result(dict):
     """dict with attribute access and a compact repr."""
 
+    def __missing__(self, key):
+        # a block's policies and histogram live in .internals, not among the aggregates
+        if key in getattr(self, "internals", {}):
+            raise KeyError(
+                f"{key!r} is a block: its policies and distribution are in "
+                f".internals[{key!r}] (keys {sorted(self.internals[key])})"
+            )
+        raise KeyError(key)
+
     def __getattr__(self, name: str):
         try:
             return self[name]
