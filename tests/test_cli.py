@@ -35,18 +35,20 @@ def test_run_krusell_smith_matches_python_api(tmp_path, capsys):
     ex = krusell_smith.example()
     dZ = {"Z": 0.01 * 0.9 ** np.arange(80)}
     irf = ex.model.solve_impulse_linear(ex.ss, ex.unknowns, ex.targets, dZ)
-    df = pd.read_csv(out / "irf.csv", index_col="t")
+    assert (out / "irf.csv").read_text().startswith("# units: deviation from steady state")
+    df = pd.read_csv(out / "irf.csv", index_col="t", comment="#")
     assert list(df.index) == list(range(80))
-    assert set(df.columns) == set(irf)
-    for k in irf:
+    # the economic variables; not the target asset_mkt, nor goods_mkt (Walras, roundoff)
+    assert set(df.columns) == set(irf) - {"asset_mkt", "goods_mkt"}
+    for k in df.columns:
         np.testing.assert_allclose(df[k].to_numpy(), irf[k], rtol=0, atol=1e-10)
-    non = pd.read_csv(out / "irf_nonlinear.csv", index_col="t")
+    non = pd.read_csv(out / "irf_nonlinear.csv", index_col="t", comment="#")
     np.testing.assert_allclose(non["K"].to_numpy(), irf["K"], atol=1e-2 * np.abs(irf["K"]).max())
 
 
 def test_run_defaults_to_the_example_shock(tmp_path):
     assert cli.main(["run", "rbc", "--out", str(tmp_path), "--T", "50"]) == 0
-    df = pd.read_csv(tmp_path / "irf.csv", index_col="t")
+    df = pd.read_csv(tmp_path / "irf.csv", index_col="t", comment="#")
     np.testing.assert_allclose(df["Z"].to_numpy(), 0.01 * 0.9 ** np.arange(50), atol=1e-15)
     ex = rbc.example()
     irf = ex.model.solve_impulse_linear(
@@ -109,3 +111,43 @@ def test_python_dash_m_hetdag_runs_the_cli():
         [sys.executable, "-m", "hetdag", "list"], capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0 and "krusell_smith" in out.stdout
+
+
+@pytest.mark.parametrize("example, T", [("rbc", 60), ("nk", 60), ("hank", 300)])
+def test_percent_units_run_and_exclude_residuals(tmp_path, example, T, capsys):
+    """Issue 19 items 1-3: percent mode no longer crashes on variables whose steady
+    state is 0 (shown in percentage points), and targets stay out of panels and CSV."""
+    argv = ["run", example, "--units", "percent", "--T", str(T), "--out", str(tmp_path)]
+    assert cli.main(argv + ["--no-progress"]) == 0
+    text = (tmp_path / "irf.csv").read_text()
+    assert text.startswith("# units: percent deviation from steady state")
+    df = pd.read_csv(tmp_path / "irf.csv", index_col="t", comment="#")
+    ex = getattr(__import__("hetdag.examples", fromlist=[example]), example).example()
+    assert not set(ex.targets) & set(df.columns)
+
+
+def test_bad_input_is_reported_before_solving(tmp_path, capsys, monkeypatch):
+    """Issue 19 items 5-6: unknown names and explosive shocks fail fast, leaving no
+    output directory behind."""
+    from hetdag.examples import hank
+
+    def never(*a, **k):
+        raise AssertionError("solved before validating")
+
+    monkeypatch.setattr(hank, "example", never)
+    out = tmp_path / "never"
+    for argv, needle in [
+        (["--shock", "bogus"], "valid shocks: ishock, Z, rstar"),
+        (["--variables", "Y,bogus"], "'bogus'"),
+        (["--rho", "1.5"], "non-stationary"),
+    ]:
+        assert cli.main(["run", "hank", "--out", str(out), *argv]) == 2
+        assert needle in capsys.readouterr().err
+        assert not out.exists()
+
+
+def test_first_run_says_it_compiles(tmp_path, capsys, monkeypatch):
+    """Issue 19 item 7: with no cached kernels the run says so, once, before solving."""
+    monkeypatch.setattr(cli, "_kernels_cached", lambda: False)
+    assert cli.main(["run", "rbc", "--T", "20", "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("compiling numba kernels (first run only")

@@ -29,21 +29,31 @@ import numpy as np
 
 
 class ExampleSpec(NamedTuple):
-    """Where an example lives and what to shock by default (None: the module's ``shock()``)."""
+    """Where an example lives, what to shock by default (None: the module's ``shock()``)
+    and which inputs are its shocks (the ``exogenous`` of its ``example()``)."""
 
     module: str
     default_shock: str | None
     description: str
+    shocks: tuple[str, ...]
 
 
 EXAMPLES: dict[str, ExampleSpec] = {
-    "rbc": ExampleSpec("hetdag.examples.rbc", "Z", "real business cycle model (TFP shock Z)"),
-    "nk": ExampleSpec("hetdag.examples.nk", "v", "three-equation New Keynesian model"),
-    "krusell_smith": ExampleSpec(
-        "hetdag.examples.krusell_smith", "Z", "Krusell-Smith economy, one-asset households"
+    "rbc": ExampleSpec(
+        "hetdag.examples.rbc", "Z", "real business cycle model (TFP shock Z)", ("Z",)
     ),
-    "hank": ExampleSpec("hetdag.examples.hank", None, "one-asset HANK with sticky prices"),
-    "two_asset": ExampleSpec("hetdag.examples.two_asset", None, "two-asset HANK"),
+    "nk": ExampleSpec(
+        "hetdag.examples.nk", "v", "three-equation New Keynesian model", ("v", "rstar")
+    ),
+    "krusell_smith": ExampleSpec(
+        "hetdag.examples.krusell_smith", "Z", "Krusell-Smith economy, one-asset households", ("Z",)
+    ),
+    "hank": ExampleSpec(
+        "hetdag.examples.hank", None, "one-asset HANK with sticky prices", ("ishock", "Z", "rstar")
+    ),
+    "two_asset": ExampleSpec(
+        "hetdag.examples.two_asset", None, "two-asset HANK", ("rstar", "Z", "G")
+    ),
 }
 MAX_PANELS = 12
 
@@ -91,6 +101,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=["deviation", "percent", "level"],
         default="deviation",
         help="units of the IRF panel (default: deviation)",
+    )
+    run.add_argument(
+        "--allow-nonstationary",
+        action="store_true",
+        help="accept |rho| >= 1 (an explosive shock path)",
     )
     progress = run.add_mutually_exclusive_group()
     progress.add_argument(
@@ -143,11 +158,23 @@ def _shock_defaults(module) -> tuple[str | None, float, float]:
     return name, rho, size
 
 
+def _economic(ex, irf) -> list[str]:
+    """Variables worth a panel or a column: not targets (equilibrium conditions, zero
+    along the solution) nor other outputs that stay at roundoff (Walras' law)."""
+    skip = set(ex.targets)
+    scale = max(float(np.max(np.abs(v))) for v in irf.values() if np.ndim(v) == 1)
+    return [
+        k
+        for k, v in irf.items()
+        if np.ndim(v) == 1 and k not in skip and float(np.max(np.abs(v))) > 1e-9 * scale
+    ]
+
+
 def _default_variables(ex, shock: str, irf) -> list[str]:
     names = [shock] + list(ex.unknowns)
-    skip = set(ex.targets) | set(ex.exogenous)
-    names += [o for o in ex.model.outputs if o not in skip and o not in names]
-    return [v for v in names if v in irf and np.ndim(irf[v]) == 1][:MAX_PANELS]
+    names += [o for o in ex.model.outputs if o not in set(ex.exogenous) and o not in names]
+    keep = set(_economic(ex, irf))
+    return [v for v in names if v in keep][:MAX_PANELS]
 
 
 def _run(args) -> int:
@@ -162,7 +189,8 @@ def _run(args) -> int:
         v = getattr(args, flag)
         if v is not None and not np.isfinite(v):
             raise UsageError(f"--{flag} must be a finite number, got {v}")
-    out = _output_dir(args.out or f"hetdag-{args.example}")
+    out = args.out or f"hetdag-{args.example}"
+    _check_writable(out)
     module = found[args.example]
     spec = EXAMPLES[args.example]
     progress = sys.stdout.isatty() if args.progress is None else args.progress
@@ -170,6 +198,15 @@ def _run(args) -> int:
     helper_shock, rho, size = _shock_defaults(module)
     rho = rho if args.rho is None else args.rho
     size = size if args.size is None else args.size
+    if abs(rho) >= 1 and not args.allow_nonstationary:
+        raise UsageError(
+            f"--rho {rho:g} makes the shock path size * rho**t non-stationary (|rho| >= 1): "
+            "its impulse responses explode. Use |rho| < 1, or pass --allow-nonstationary"
+        )
+    # everything that can be checked without solving is checked before solving
+    _check_names(module, args, spec, helper_shock)
+    if not _kernels_cached():
+        print("compiling numba kernels (first run only, about 30 s)...", flush=True)
 
     t0 = time.perf_counter()
     kwargs = (
@@ -216,6 +253,7 @@ def _run(args) -> int:
 
     from .plotting import plot_irfs
 
+    _output_dir(out)
     written = []
     fig = ex.model.draw(unknowns=ex.unknowns, targets=ex.targets, inputs=ex.exogenous)
     path = os.path.join(out, "dag.png")
@@ -230,9 +268,10 @@ def _run(args) -> int:
     plt.close(fig)
     written.append(path)
 
+    columns = _economic(ex, irf)
     for label, res in results.items():
         path = os.path.join(out, "irf.csv" if label == "linear" else f"irf_{label}.csv")
-        _write_csv(res, path)
+        _write_csv(res, path, [c for c in columns if c in res], ex.ss, args.units)
         written.append(path)
     for path in written:
         print(f"wrote {path}")
@@ -266,17 +305,76 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _write_csv(irf, path: str) -> None:
-    """One column per variable, indexed by t (the layout of ``irf.to_frame()``), without
-    needing pandas."""
+def _write_csv(irf, path: str, names: list[str], ss, units: str) -> None:
+    """One column per variable, indexed by t (the layout of ``irf.to_frame()``), in the
+    panel's units, after a comment line that states them (``pd.read_csv(path,
+    comment="#", index_col="t")``); no pandas needed to write it."""
     import csv
 
-    names = [k for k, v in irf.items() if np.ndim(v) == 1]
+    from .plotting._irf_plot import _series
+
+    cols = {k: _series(irf, k, ss, units, "csv") for k in names}
     with open(path, "w", newline="") as fh:
+        fh.write(f"# units: {_units_note(names, ss, units)}\n")
         writer = csv.writer(fh)
         writer.writerow(["t", *names])
         for t in range(irf.T):
-            writer.writerow([t, *(repr(float(irf[k][t])) for k in names)])
+            writer.writerow([t, *(repr(float(cols[k][t])) for k in names)])
+
+
+def _units_note(names: list[str], ss, units: str) -> str:
+    from .plotting._irf_plot import is_rate
+
+    if units == "deviation":
+        return "deviation from steady state, in each variable's own units (0.0025 = 25 bp)"
+    if units == "level":
+        return "levels"
+    rates = [k for k in names if is_rate(k, ss)]
+    note = "percent deviation from steady state"
+    return note + (f"; percentage points for {', '.join(rates)}" if rates else "")
+
+
+def _check_writable(out: str) -> None:
+    """Fail now, not after solving, if ``out`` cannot be created and written; create
+    nothing yet (a failed run leaves no empty directory)."""
+    path = os.path.abspath(out)
+    probe = path
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe) or not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write to output directory {out!r}: {probe!r} is not writable")
+
+
+def _check_names(module, args, spec, helper_shock) -> None:
+    """Shock and --variables against the model's own names, before any solve."""
+    model = module.build_model()
+    shock = args.shock or spec.default_shock or helper_shock
+    if shock is not None and shock not in spec.shocks:
+        raise UsageError(
+            f"unknown shock {shock!r} for example {args.example!r}; valid shocks: "
+            f"{', '.join(spec.shocks)}"
+        )
+    if args.variables:
+        names = set(model.inputs) | set(model.outputs)
+        missing = [v.strip() for v in args.variables.split(",") if v.strip() not in names]
+        if missing:
+            raise UsageError(
+                f"--variables: {missing} are not variables of {args.example!r}; available: "
+                f"{', '.join(sorted(names))}"
+            )
+
+
+def _kernels_cached() -> bool:
+    """True if numba's on-disk cache already holds hetdag's histogram kernels."""
+    import glob
+
+    import hetdag
+
+    roots = [os.environ.get("NUMBA_CACHE_DIR", ""), os.path.dirname(hetdag.__file__)]
+    for root in filter(None, roots):
+        if glob.glob(os.path.join(root, "**", "*_histogram_kernels*.nbi"), recursive=True):
+            return True
+    return False
 
 
 if __name__ == "__main__":  # pragma: no cover

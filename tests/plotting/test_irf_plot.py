@@ -51,11 +51,14 @@ def test_units(rbc_irfs):
     fig2 = plot_irfs(lin, ["Y"], ss=ss, units="level")
     fig3 = plot_irfs(lin + ss, ["Y"], ss=ss)  # results in levels, shown as deviations
     try:
-        np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), 100 * lin["Y"] / ss["Y"])
+        y = fig.axes[0].get_lines()[0].get_ydata()  # the horizon is chosen automatically
+        np.testing.assert_allclose(y, (100 * lin["Y"] / ss["Y"])[: len(y)])
         assert "%" in fig.axes[0].get_ylabel()
-        np.testing.assert_allclose(fig2.axes[0].get_lines()[0].get_ydata(), lin["Y"] + ss["Y"])
+        y = fig2.axes[0].get_lines()[0].get_ydata()
+        np.testing.assert_allclose(y, (lin["Y"] + ss["Y"])[: len(y)])
         assert fig2.axes[0].get_ylabel() == "level"
-        np.testing.assert_allclose(fig3.axes[0].get_lines()[0].get_ydata(), lin["Y"], atol=1e-14)
+        y = fig3.axes[0].get_lines()[0].get_ydata()
+        np.testing.assert_allclose(y, lin["Y"][: len(y)], atol=1e-14)
     finally:
         for f in (fig, fig2, fig3):
             plt.close(f)
@@ -107,9 +110,6 @@ def test_bad_arguments(rbc_irfs):
         plot_irfs(lin, ["Y"], ss=ex.ss, units="bp")
     with pytest.raises(ModelSpecError, match="2 labels for 1"):
         plot_irfs([lin], ["Y"], labels=["a", "b"])
-    zero = hd.ImpulseDict({"x": np.ones(5)})
-    with pytest.raises(ModelSpecError, match="'x' in percent"):
-        plot_irfs(zero, ["x"], ss=hd.SteadyState({"x": 0.0}), units="percent")
     with pytest.raises(ModelSpecError, match="no impulse responses"):
         plot_irfs([], ["Y"])
     assert plt.get_fignums() == []
@@ -129,3 +129,22 @@ def test_to_frame_without_jacobians():
     sdf = ss.to_frame()
     assert list(sdf.index) == ["K", "beta"]  # arrays are left out
     assert sdf.loc["beta", "value"] == 0.98
+
+
+def test_percent_mode_shows_rates_in_percentage_points_and_trims_the_horizon():
+    """Issue 19 items 1, 3, 4: a rate (and anything whose steady state is 0) is shown in
+    percentage points, not as a percent of its steady state; the x-axis stops where the
+    responses have died down (1% of peak, plus a quarter, rounded to 10)."""
+    t = np.arange(300)
+    irf = hd.ImpulseDict({"Y": 0.01 * 0.8**t, "r": 0.0004 * 0.8**t, "v": 0.002 * 0.5**t})
+    ss = hd.SteadyState({"Y": 2.0, "r": 0.01, "v": 0.0})
+    fig = plot_irfs(irf, ["Y", "r", "v"], ss=ss, units="percent")
+    try:
+        y, r, v = (ax.get_lines()[0].get_ydata() for ax in fig.axes[:3])
+        assert y[0] == pytest.approx(0.5) and "%" in fig.axes[0].get_ylabel()
+        assert r[0] == pytest.approx(0.04) and fig.axes[1].get_ylabel() == "percentage points"
+        assert v[0] == pytest.approx(0.2) and fig.axes[2].get_ylabel() == "percentage points"
+        # 0.8^t falls below 1% of its peak after t = 20: 21 periods, * 1.25 -> 30
+        assert len(y) == 30
+    finally:
+        plt.close(fig)

@@ -1,8 +1,11 @@
 """Panels of impulse responses: one panel per variable, several IRFs overlaid.
 
-Units: ``'deviation'`` plots x_t - x_ss, ``'percent'`` plots 100 (x_t - x_ss) / x_ss,
-``'level'`` plots x_t. Results stored as levels (``irf.kind == 'level'``) are turned
-into deviations with the steady state first.
+Units: ``'deviation'`` plots x_t - x_ss (in the variable's own units), ``'percent'``
+plots 100 (x_t - x_ss) / x_ss for quantities and 100 (x_t - x_ss) in percentage points
+for rates (interest and inflation rates, and any variable whose steady state is 0,
+such as a shock to a rate), ``'level'`` plots x_t. Results stored as levels
+(``irf.kind == 'level'``) are turned into deviations with the steady state first. By
+default the x-axis stops where every response has died down to 1% of its peak.
 """
 
 from __future__ import annotations
@@ -19,6 +22,39 @@ UNITS = {
     "percent": "% deviation from steady state",
     "level": "level",
 }
+PP = "percentage points"
+#: names read as rates in units='percent' (shown in percentage points, not % of ss)
+RATES = frozenset({"r", "i", "pi", "rstar", "ra", "rb", "rpost", "piw", "ishock", "rr"})
+
+
+def is_rate(var: str, ss) -> bool:
+    """A rate or a variable without a meaningful percent change (steady state 0)."""
+    base = var.split("_")[0]
+    if var in RATES or base in RATES:
+        return True
+    return ss is not None and var in ss and np.ndim(ss[var]) == 0 and float(ss[var]) == 0.0
+
+
+def unit_label(var: str, ss, units: str) -> str:
+    if units == "percent" and is_rate(var, ss):
+        return PP
+    return UNITS[units]
+
+
+def auto_horizon(lines, T_max: int, floor: int = 20) -> int:
+    """Periods to show: until every line has settled within 1% of its peak, plus a
+    quarter, rounded up to 10; at least ``floor``, at most ``T_max``."""
+    last = 0
+    for y in lines:
+        y = np.abs(np.asarray(y, dtype=float))
+        peak = float(np.max(y)) if y.size else 0.0
+        if peak > 0:
+            big = np.flatnonzero(y > 0.01 * peak)
+            last = max(last, int(big[-1]) + 1 if big.size else 0)
+    T = int(np.ceil(1.25 * last / 10) * 10)
+    return int(min(T_max, max(floor, T)))
+
+
 LINESTYLES = ["-", "--", ":", "-."]  # overlays stay visible when they coincide
 
 
@@ -72,11 +108,8 @@ def _series(irf, var: str, ss, units: str, name: str) -> np.ndarray:
         return dev
     if units == "level":
         return dev + x_ss
-    if x_ss == 0:
-        raise ModelSpecError(
-            f"plot_irfs: cannot show {var!r} in percent, its steady state is 0; "
-            "use units='deviation'"
-        )
+    if is_rate(var, ss):
+        return 100 * dev  # percentage points
     return 100 * dev / x_ss
 
 
@@ -103,13 +136,16 @@ def plot_irfs(
     ss : SteadyState, optional
         Needed for ``units='percent'`` and ``'level'``, and for results in levels.
     units : {'deviation', 'percent', 'level'}
-        ``'percent'`` is 100 (x - x_ss) / x_ss; ``'level'`` is x_ss + deviation.
+        ``'percent'`` is 100 (x - x_ss) / x_ss, and 100 (x - x_ss) percentage points for
+        rates (:data:`RATES`, and variables whose steady state is 0); ``'level'`` is
+        x_ss + deviation.
     labels : list of str, optional
         Legend labels; default the dict keys or each result's ``label``.
     ncols : int
         Panels per row.
     T : int, optional
-        Plot only periods 0..T-1.
+        Plot only periods 0..T-1; by default until every response has settled within
+        1% of its peak (see :func:`auto_horizon`).
     figsize : (float, float), optional
         Default 3.6 x 2.7 inches per panel.
 
@@ -156,9 +192,12 @@ def plot_irfs(
 
     # compute every line first, so that bad input raises before a figure exists
     data = {
-        var: [_series(x, var, ss, units, name)[:T] for x, name in zip(items, names)]
+        var: [_series(x, var, ss, units, name) for x, name in zip(items, names)]
         for var in variables
     }
+    if T is None:
+        T = auto_horizon([y for ys in data.values() for y in ys], len(data[variables[0]][0]))
+    data = {var: [y[:T] for y in ys] for var, ys in data.items()}
     plt = _pyplot()
     n = len(variables)
     ncols = min(ncols, n)
@@ -180,7 +219,7 @@ def plot_irfs(
         else:
             ax.axhline(0.0, color="0.6", linewidth=0.8, linestyle=":")
         ax.set_title(var)
-        ax.set_ylabel(UNITS[units], fontsize=8)
+        ax.set_ylabel(unit_label(var, ss, units), fontsize=8)
         if k >= n - ncols:
             ax.set_xlabel("t (periods after the shock)", fontsize=8)
         ax.grid(alpha=0.3)
