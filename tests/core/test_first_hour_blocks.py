@@ -89,3 +89,20 @@ def test_a_block_name_as_key_says_where_internals_are():
     with pytest.raises(KeyError, match="'nothing'"):
         path["nothing"]
     assert path.internals["household"]["D"].shape[0] == 60
+
+
+def test_warnings_point_at_the_users_line():
+    """Issue 19 item 11: a determinacy warning raised deep in the solvers names the
+    line of the user's call (this file), not hetdag's internals."""
+    import warnings
+
+    from hetdag.errors import DeterminacyWarning
+    from hetdag.examples import hank
+
+    ex = hank.example(3, 40)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ex.model.solve_impulse_linear(ex.ss, ex.unknowns, ex.targets, hank.shock(T=40))
+    found = [w for w in caught if issubclass(w.category, DeterminacyWarning)]
+    assert found, "T = 40 is too short for HANK's determinacy check to be conclusive"
+    assert found[0].filename == __file__

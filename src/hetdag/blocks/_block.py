@@ -105,7 +105,7 @@ class Block(SolveMixin):
         values = self._check_calibration(calibration)
         with call_scope(options, **block_kwargs(kwargs, self.name)):
             outputs, internals = self._steady_state(values)
-        warn_grid_edges(self, internals, stacklevel=3)
+        warn_grid_edges(self, internals)
         return SteadyState({**values, **outputs}, internals)
 
     @in_fingerprint_scope

@@ -15,11 +15,10 @@ For the scalar ``x_t - a x_{t+1}``, |a| > 1 gives w = +1 (indeterminate) and
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..errors import DeterminacyWarning, IndeterminacyError
+from ..utils._warnings import warn_user
 
 
 def toeplitz_symbol(
@@ -77,21 +76,19 @@ def check_determinacy(H_U: np.ndarray, n: int, T: int, name: str) -> int:
     w, w_half = winding_number(det), winding_number(toeplitz_symbol(H_U, n, T, window=T // 4))
     scale = np.max(np.abs(det))
     if scale == 0 or np.min(np.abs(det)) < 1e-10 * scale:
-        warnings.warn(
+        warn_user(
             f"Model {name!r}: det of H_U's Toeplitz symbol passes near zero; the "
             "determinacy check is inconclusive (a unit root?)",
             DeterminacyWarning,
-            stacklevel=4,
         )
         return 0
     cut = edge_share(H_U, n, T)
     if w != w_half or (w != 0 and cut > 1e-3):
-        warnings.warn(
+        warn_user(
             f"Model {name!r}: determinacy check inconclusive at T={T}: winding number {w} "
             f"({w_half} from the half window) while H_U's columns are still {cut:.1e} of "
             "their peak at the horizon's ends; use a longer T to check determinacy",
             DeterminacyWarning,
-            stacklevel=4,
         )
         return 0
     if w > 0:

@@ -19,7 +19,6 @@ so that both the blocks and the solvers can import it.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,6 +29,7 @@ import numpy as np
 from ..errors import GridBoundaryWarning, ModelSpecError
 from ..jacobians._jacobian_dict import JacobianDict, check_T
 from ..results import SteadyState
+from ..utils._warnings import warn_user
 
 
 class BlockLike(Protocol):
@@ -98,16 +98,16 @@ def granted_tolerance() -> float:
     return _LOOSE_TOL.get()
 
 
-def warn_grid_edges(block: BlockLike, internals: Mapping, stacklevel: int = 3) -> None:
-    """Warn, naming the block and grid, where more than 1e-8 of the mass sits at a grid's top."""
+def warn_grid_edges(block: BlockLike, internals: Mapping) -> None:
+    """Warn, naming the block and grid, where more than 1e-8 of the mass sits at a grid's
+    top; the warning points at the user's call."""
     for name, edges in block.grid_edge_mass(internals).items():
         for g, top in edges.items():
             if top > 1e-8:
-                warnings.warn(
+                warn_user(
                     f"Block {name!r}: {top:.2e} of the mass sits at the upper end of grid "
                     f"{g!r}; raise its maximum",
                     GridBoundaryWarning,
-                    stacklevel=stacklevel,
                 )
 
 

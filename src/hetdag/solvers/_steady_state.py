@@ -173,7 +173,7 @@ def solve_steady_state(
             residuals=residuals,
         )
     if _within is None:
-        warn_grid_edges(block, ints, stacklevel=3)
+        warn_grid_edges(block, ints)
     return SteadyState(values, ints)
 
 
