@@ -100,7 +100,7 @@ def worker_report(client) -> dict:
 def submit_points(client, task, points: list[dict], progress: bool) -> list:
     """Run every point on the client's workers; results in grid order."""
     distributed = _distributed()
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from ._sweep import run_point
 

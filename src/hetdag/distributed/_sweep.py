@@ -125,8 +125,8 @@ class SweepResult(Sequence):
             row = dict(p.params)
             v = p.value
             if isinstance(v, Mapping):
-                row.update({k: x for k, x in v.items() if np.ndim(x) == 0})
-            elif v is not None and np.ndim(v) == 0:
+                row.update({k: x for k, x in v.items() if _is_scalar(x)})
+            elif _is_scalar(v):
                 row["value"] = v
             row["error"] = p.error
             row["seconds"] = p.seconds
@@ -134,12 +134,18 @@ class SweepResult(Sequence):
         return pd.DataFrame(rows)
 
 
+def _is_scalar(x) -> bool:
+    return isinstance(x, (int, float, complex, str, bool, np.generic)) or (
+        isinstance(x, np.ndarray) and x.ndim == 0
+    )
+
+
 def sweep(
     task: Callable,
     parameter_grid,
     client=None,
     *,
-    progress: bool = True,
+    progress: bool | None = None,
     raise_errors: bool = False,
 ) -> SweepResult:
     """Evaluate ``task(**point)`` at every point of ``parameter_grid``.
@@ -155,8 +161,8 @@ def sweep(
     client : dask.distributed.Client, optional
         Run on its workers (a ``LocalCluster`` or a dask-jobqueue cluster); without one,
         run serially in this process.
-    progress : bool
-        Show a progress bar.
+    progress : bool, optional
+        Show a progress bar (default: when stderr is a terminal).
     raise_errors : bool
         Raise the first failure (after every point has finished) instead of reporting it.
 
@@ -171,8 +177,11 @@ def sweep(
     >>> res.to_frame()[["a", "b", "sum"]].values.tolist()
     [[1, 10, 11], [2, 10, 12]]
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
+    from hetdag.estimation._mode import show_progress
+
+    progress = show_progress(progress)
     points = expand_grid(parameter_grid)
     t = time.perf_counter()
     if client is None:

@@ -87,10 +87,65 @@ def hessian(
     return H
 
 
-def _progress(total: int | None, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
+def _transforms(bounds):
+    """Maps between the parameters x and unconstrained u, per support: logit on (lo, hi),
+    log on (lo, inf) or (-inf, hi), identity on the real line. Optimising in u keeps the
+    search inside the support and the finite-difference steps on one scale."""
+    kinds = []
+    for lo, hi in bounds:
+        kinds.append(
+            "real"
+            if lo is None and hi is None
+            else "lower"
+            if hi is None
+            else "upper"
+            if lo is None
+            else "both"
+        )
 
-    return tqdm(total=total, desc=desc, disable=not enabled, leave=False)
+    def to_u(x):
+        u = np.empty(len(x))
+        for j, ((lo, hi), k) in enumerate(zip(bounds, kinds)):
+            if k == "real":
+                u[j] = x[j]
+            elif k == "lower":
+                u[j] = math.log(x[j] - lo)
+            elif k == "upper":
+                u[j] = math.log(hi - x[j])
+            else:
+                z = (x[j] - lo) / (hi - lo)
+                u[j] = math.log(z / (1 - z))
+        return u
+
+    def to_x(u):
+        x = np.empty(len(u))
+        for j, ((lo, hi), k) in enumerate(zip(bounds, kinds)):
+            if k == "real":
+                x[j] = u[j]
+            elif k == "lower":
+                x[j] = lo + math.exp(min(u[j], 700.0))
+            elif k == "upper":
+                x[j] = hi - math.exp(min(u[j], 700.0))
+            else:
+                x[j] = lo + (hi - lo) / (1 + math.exp(-max(min(u[j], 700.0), -700.0)))
+        return x
+
+    return to_x, to_u
+
+
+def show_progress(progress: bool | None) -> bool:
+    """``None``: show a bar when stderr is a terminal (as hetdag's solvers do)."""
+    if progress is None:
+        import sys
+
+        return bool(getattr(sys.stderr, "isatty", lambda: False)())
+    return bool(progress)
+
+
+def _progress(total: int | None, desc: str, enabled: bool | None):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not show_progress(enabled), leave=False)
 
 
 def find_mode(
@@ -101,7 +156,7 @@ def find_mode(
     maxiter: int = 500,
     tol: float | None = None,
     hessian_step: float = 1e-3,
-    progress: bool = True,
+    progress: bool | None = None,
     options: dict | None = None,
 ) -> ModeResult:
     """Maximise the log posterior with ``scipy.optimize.minimize``.
@@ -112,11 +167,14 @@ def find_mode(
     x0 : array or mapping, optional
         Starting values (default ``problem.initial``); must have a finite posterior.
     method : str
-        A ``scipy.optimize.minimize`` method; bounded ones get the priors' supports.
+        A ``scipy.optimize.minimize`` method. It works on unconstrained transforms of
+        the parameters (logit on a bounded support, log on a half line), with central
+        finite-difference gradients.
     hessian_step : float
         Relative step of the finite-difference Hessian at the mode.
-    progress : bool
-        Show a progress bar of log-posterior evaluations.
+    progress : bool, optional
+        Show a progress bar of log-posterior evaluations (default: when stderr is a
+        terminal).
 
     Returns
     -------
@@ -141,19 +199,12 @@ def find_mode(
             "model solves"
         )
     bounds = problem.priors.bounds()
-    inner = []
-    for lo, hi in bounds:  # open supports: stay a hair inside
-        inner.append(
-            (
-                None if lo is None else lo + 1e-8 * max(1.0, abs(lo)),
-                None if hi is None else hi - 1e-8 * max(1.0, abs(hi)),
-            )
-        )
+    to_x, to_u = _transforms(bounds)
     bar = _progress(None, "find_mode", progress)
     best = [f0]
 
-    def objective(x):
-        v = problem.log_posterior(x)
+    def objective(u):
+        v = problem.log_posterior(to_x(u))
         bar.update(1)
         if v > best[0]:
             best[0] = v
@@ -161,16 +212,14 @@ def find_mode(
         return -v if math.isfinite(v) else 1e300
 
     opts = {"maxiter": maxiter, **(options or {})}
-    kw = (
-        {"bounds": inner} if method in ("L-BFGS-B", "TNC", "SLSQP", "Powell", "Nelder-Mead") else {}
-    )
+    jac = None if method in ("Nelder-Mead", "Powell") else "3-point"
     with warnings.catch_warnings():
         # finite differences across a -inf region produce inf - inf
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = optimize.minimize(objective, x0, method=method, tol=tol, options=opts, **kw)
-        x = np.asarray(res.x, dtype=float)
-        fx = -float(res.fun)
-        H = hessian(problem.log_posterior, x, hessian_step, inner, fx)
+        res = optimize.minimize(objective, to_u(x0), method=method, jac=jac, tol=tol, options=opts)
+        x = to_x(np.asarray(res.x, dtype=float))
+        fx = problem.log_posterior(x)
+        H = hessian(problem.log_posterior, x, hessian_step, bounds, fx)
     bar.close()
     cov = _inverse_negative(H, problem.names)
     return ModeResult(

@@ -446,10 +446,21 @@ class EstimationProblem:
                     M[:, a, b] = G[o][z] @ paths[z]
             return M, np.array(sigmas)
         # block or household parameters changed: solve for the shock paths directly
-        # (n_shocks right-hand sides instead of G's n_shocks*T)
+        # (n_shocks right-hand sides instead of G's n_shocks*T). A second evaluation at
+        # the same block and household parameters (shock parameters moved: a finite-
+        # difference step, a Hessian) forms G restricted to the observables once, and
+        # later ones are products with it.
         sysm = self._linear_system(vals)
         T = self.T
         nz = len(self.shocks)
+        sysm["uses"] = sysm.get("uses", 0) + 1
+        if sysm["uses"] >= 2:
+            G = self._G.put(key, self._g_from_system(sysm))
+            self.counts["G"] += 1
+            for a, o in enumerate(self.observables):
+                for b, z in enumerate(self.shocks):
+                    M[:, a, b] = G[o][z] @ paths[z]
+            return M, np.array(sigmas)
         dZ = np.zeros((nz * T, nz))
         for b, z in enumerate(self.shocks):
             dZ[b * T : (b + 1) * T, b] = paths[z]
@@ -458,6 +469,16 @@ class EstimationProblem:
         M[:] = dO.reshape(len(self.observables), T, nz).transpose(1, 0, 2)
         _check_decay(M, self.T, rel=0.05)
         return M, np.array(sigmas)
+
+    def _g_from_system(self, sysm: dict) -> dict:
+        G_OZ = sysm["J_OZ"] - sysm["J_OU"] @ np.linalg.solve(sysm["H_U"], sysm["H_Z"])
+        T = self.T
+        return {
+            o: {
+                z: G_OZ[a * T : (a + 1) * T, b * T : (b + 1) * T] for b, z in enumerate(self.shocks)
+            }
+            for a, o in enumerate(self.observables)
+        }
 
     def covariances(self, theta=None) -> NDArray[np.float64]:
         """Autocovariances (T, n_obs, n_obs) of the observables at theta."""

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from hetdag.errors import ModelSpecError, OptionalDependencyError
 
 from ._draws import Draws
-from ._mode import ModeResult
+from ._mode import ModeResult, show_progress
 from ._problem import EstimationProblem
 
 
@@ -87,7 +87,7 @@ def sample(
     adapt: bool = True,
     seed: int = 0,
     pool=None,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> Draws:
     """Draw from the posterior of ``problem``.
 
@@ -110,16 +110,17 @@ def sample(
         rwmh chains, run one after another (or on ``pool``).
     pool : object with ``map``, or a ``dask.distributed.Client``
         Where log posteriors are evaluated (emcee) or chains run (rwmh).
-    progress : bool
-        Show a progress bar.
+    progress : bool, optional
+        Show a progress bar (default: when stderr is a terminal).
     """
     rng = np.random.default_rng(seed)
+    progress = show_progress(progress)
     x0, cov0 = _start(problem, start)
     cov = cov0 if cov is None else np.asarray(cov, dtype=float)
     d = x0.size
     burn = n_draws // 2 if burn is None else int(burn)
     pool = _as_pool(pool)
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if method == "emcee":
         emcee = _emcee()
@@ -165,7 +166,7 @@ def sample(
 
 def _rwmh_chain(args) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
     problem, x0, cov, scale, n_draws, burn, thin, adapt, seed, progress = args
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     rng = np.random.default_rng(seed)
     d = x0.size
