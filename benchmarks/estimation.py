@@ -221,7 +221,7 @@ KS_GRID = {"eis": [0.75, 1.0, 1.25, 1.5], "sd_e": [0.45, 0.5], "rho_e": [0.95, 0
 def sweep_benchmark(grid, T: int) -> None:
     from distributed import Client
 
-    from hetdag.distributed import local_cluster, sweep, worker_report
+    from hetdag.distributed import local_cluster, sweep, warm_up, worker_report
 
     task = ks_task_factory(*grid, T)
     n = int(np.prod([len(v) for v in KS_GRID.values()]))
@@ -235,8 +235,7 @@ def sweep_benchmark(grid, T: int) -> None:
     t_start = time.perf_counter() - t0
     try:
         t0 = time.perf_counter()
-        client.run(lambda: __import__("hetdag.examples.krusell_smith"))
-        sweep(task, {"eis": [1.0, 1.0]}, client, progress=False)  # numba cache load, 1 each
+        warm_up(client, task, {"eis": 1.0})  # import, numba cache load: one point each
         t_first = time.perf_counter() - t0
         info = worker_report(client)
         time.sleep(PAUSE)
@@ -245,8 +244,12 @@ def sweep_benchmark(grid, T: int) -> None:
         client.close()
         cluster.close()
     line("LocalCluster(2 workers) start-up", t_start)
-    line("workers' first task (import hetdag, load numba cache)", t_first)
+    line("workers' first task (import, numba cache load, one point)", t_first)
     line(f"sweep of {n} on the started cluster vs serial", par.seconds, serial.seconds, 0.6)
+    print(
+        f"  per-point seconds summed: serial {sum(x.seconds for x in serial):.2f}, "
+        f"workers {sum(x.seconds for x in par):.2f}"
+    )
     ok = [(a, b) for a, b in zip(serial, par) if a.ok and b.ok]
     d_beta = max(abs(a.value["beta"] - b.value["beta"]) for a, b in ok)
     d_G = max(

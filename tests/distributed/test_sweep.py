@@ -3,9 +3,21 @@
 import numpy as np
 import pytest
 
+from hetdag import estimation as est
 from hetdag.distributed import ModelTask, expand_grid, jobqueue_prologue, sweep
 from hetdag.errors import ModelSpecError
 from hetdag.examples import krusell_smith as ks
+from hetdag.examples import rbc
+
+
+def rbc_problem():
+    ex = rbc.example()
+    priors = est.Priors(rho_Z=est.Beta(0.5, 0.2), sigma_Z=est.InvGamma(0.01, 0.01))
+    p = est.EstimationProblem(
+        ex.model, ex.ss, ex.unknowns, ex.targets, ["Y"], {"Z": est.AR1(0.8, 0.01)}, priors, T=200
+    )
+    p.set_data(p.simulate(50, seed=0))
+    return p
 
 
 def ks_task():
@@ -95,3 +107,10 @@ def test_local_cluster_equals_serial():
             assert [p.value for p in small] == [{"square": 1}, None, {"square": 9}]
             assert small[1].error == "ValueError: a=2 is bad" and small[1].params == {"a": 2}
             assert ClientPool(client).map(abs, [-1, 2, -3]) == [1, 2, 3]
+            # emcee's walkers evaluated on the workers: the same chains as in-process
+            p = rbc_problem()
+            kw = {"n_walkers": 8, "burn": 0, "seed": 0, "progress": False}
+            remote = est.sample(p, 6, pool=client, **kw)
+            local = est.sample(p, 6, **kw)
+            assert np.array_equal(remote.chains, local.chains)
+            assert np.allclose(remote.log_posterior, local.log_posterior, rtol=1e-10)

@@ -9,6 +9,7 @@ the workers of a ``dask.distributed.Client`` (``LocalCluster`` on a laptop,
 from ._dask import ClientPool as ClientPool
 from ._dask import jobqueue_prologue as jobqueue_prologue
 from ._dask import local_cluster as local_cluster
+from ._dask import warm_up as warm_up
 from ._dask import worker_environment as worker_environment
 from ._dask import worker_report as worker_report
 from ._sweep import PointResult as PointResult
@@ -28,6 +29,7 @@ __all__ = [
     "local_cluster",
     "run_point",
     "sweep",
+    "warm_up",
     "worker_environment",
     "worker_report",
 ]

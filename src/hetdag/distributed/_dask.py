@@ -97,6 +97,16 @@ def worker_report(client) -> dict:
     return client.run(_worker_info)
 
 
+def warm_up(client, task, params=None) -> dict:
+    """Run ``task(**params)`` once on every worker (not through the scheduler's queue, so
+    each worker gets one): imports, numba cache loads and first calls happen here, not in
+    the first points of a sweep. Returns seconds per worker."""
+    from ._sweep import run_point
+
+    out = client.run(run_point, task, -1, dict(params or {}))
+    return {w: r.seconds for w, r in out.items()}
+
+
 def submit_points(client, task, points: list[dict], progress: bool) -> list:
     """Run every point on the client's workers; results in grid order."""
     distributed = _distributed()

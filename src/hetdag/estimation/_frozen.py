@@ -18,9 +18,9 @@ class FrozenJacobianBlock(Block):
 
     kind = "frozen"
 
-    def __init__(self, block: Block, J: JacobianDict, ss, asked=None):
+    def __init__(self, block: Block, J: JacobianDict, ss, asked=None, name: str | None = None):
         super().__init__()
-        self.name = block.name
+        self.name = name or block.name
         self.inputs = tuple(block.inputs)
         self.outputs = tuple(block.outputs)
         self.J = J
