@@ -1,0 +1,645 @@
+"""An estimation problem: model, steady state, observables, shocks, priors and data.
+
+``log_posterior(theta)`` re-solves only what the changed parameters touch:
+
+- shock parameters (``rho_Z``, ``sigma_Z``, ``theta_Z``) and measurement-error
+  parameters (``me_Y``): no Jacobian is recomputed; impulses come from G (or from the
+  factored H_U), then autocovariances and the likelihood;
+- parameters of simple or solved blocks (``phi``): the steady state is updated through
+  those blocks only, their Jacobians are recomputed, and H_U is factored again; the
+  household Jacobian is the stored one (no fake-news pass);
+- parameters read by a heterogeneous-agent block (``eis``), or block parameters that move
+  the household's inputs or a target in the steady state: a new steady state (solved
+  with ``steady_state=`` unknowns and targets, warm-started) and one fake-news pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+import hetdag as hd
+from hetdag.errors import HetdagError, ModelSpecError
+
+from ._covariance import all_covariances, log_likelihood
+from ._frozen import FrozenJacobianBlock
+from ._priors import Priors
+from ._shocks import ShockProcess
+
+_KINDS = ("shock", "measurement", "block", "het")
+_CONTROLLER: list = []  # threadpoolctl's controller, found once
+
+
+def one_blas_thread():
+    """Context: one BLAS thread (threadpoolctl, from the extra ``estimation``), else none.
+
+    The dense solves here are small (HANK's H_U is 900 x 900 with 3 right-hand sides):
+    OpenBLAS's threads cost more in wake-ups and spinning than they save, and on a
+    loaded 2-core machine a 3-column solve measured 90 ms on one thread against 600 ms
+    on two.
+    """
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _CONTROLLER.append(ThreadpoolController())
+        except ImportError:  # pragma: no cover - threadpoolctl comes with the extra
+            _CONTROLLER.append(None)
+    c = _CONTROLLER[0]
+    return contextlib.nullcontext() if c is None else c.limit(limits=1, user_api="blas")
+
+
+def _has_het(block) -> bool:
+    if isinstance(block, hd.HetBlock) or getattr(block, "costly_jacobian", False):
+        return True
+    nested = list(getattr(block, "blocks", []) or [])
+    for attr in ("block", "inner"):
+        b = getattr(block, attr, None)
+        if isinstance(b, hd.Block):
+            nested.append(b)
+    return any(_has_het(b) for b in nested)
+
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int = 2):  # a default: pickle rebuilds it with no arguments
+        super().__init__()
+        self.size = size
+
+    def put(self, key, value):
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+    def hit(self, key):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return None
+
+
+class EstimationProblem:
+    """Bayesian estimation of a sequence-space model from time series of observables.
+
+    Parameters
+    ----------
+    model : hetdag model (``hd.create_model``)
+    ss : SteadyState
+        The steady state at the parameters' starting values.
+    unknowns, targets : list of str
+        As in ``model.solve_jacobian``.
+    observables : list of str
+        Model outputs (or unknowns) observed in ``data``, in the data's column order.
+    shocks : mapping ``{input: AR1(...) | ARMA11(...)}``
+        Exogenous processes of the model inputs that are shocked; values given there are
+        used for shock parameters that are not estimated.
+    priors : Priors
+        One prior per estimated parameter: ``{param}_{shock}`` for shock parameters,
+        ``me_{observable}`` for measurement-error sds, or any input that a block reads.
+    data : array (Tobs, n_obs) or pandas DataFrame, optional
+        Observations in deviations from the steady state; NaN marks a missing value.
+    T : int
+        Horizon of the impulse responses (the MA(T-1) truncation).
+    sigma_measurement : mapping ``{observable: sd}`` or array (n_obs,), optional
+        Measurement-error sds used where ``me_{observable}`` is not estimated.
+    steady_state : dict, optional
+        ``{"unknowns": ..., "targets": ..., **solver options}`` for re-solving the steady
+        state when a household parameter changes, as in ``model.solve_steady_state``.
+
+    Attributes
+    ----------
+    kinds : dict
+        Each estimated parameter's kind: "shock", "measurement", "block" or "het".
+    counts : dict
+        Work done so far: "likelihood" evaluations, "G" solves of G, "linear_systems"
+        (H_U factored for new block parameters), "steady_states" solved and
+        "household_jacobians" (fake-news passes).
+
+    Raises
+    ------
+    ModelSpecError
+        An observable the model does not output, a shock that is not a model input, a
+        parameter that no block reads, data with the wrong number of columns.
+    """
+
+    def __init__(
+        self,
+        model,
+        ss,
+        unknowns: Sequence[str],
+        targets: Sequence[str],
+        observables: Sequence[str],
+        shocks: Mapping[str, ShockProcess],
+        priors: Priors,
+        data=None,
+        *,
+        T: int = 300,
+        sigma_measurement: Mapping[str, float] | Sequence[float] | None = None,
+        steady_state: Mapping | None = None,
+    ):
+        self.model = model
+        self.ss = ss
+        self.unknowns = [unknowns] if isinstance(unknowns, str) else list(unknowns)
+        self.targets = [targets] if isinstance(targets, str) else list(targets)
+        self.observables = [observables] if isinstance(observables, str) else list(observables)
+        self.T = int(T)
+        self.shocks = dict(shocks)
+        if not isinstance(priors, Priors):
+            priors = Priors(priors)
+        self.priors = priors
+        self.steady_state_spec = dict(steady_state) if steady_state else None
+        name = getattr(model, "name", "model")
+        outputs = set(model.outputs) | set(self.unknowns)
+        for o in self.observables:
+            if o not in outputs:
+                raise ModelSpecError(
+                    f"EstimationProblem: observable {o!r} is not an output of model {name!r}; "
+                    f"outputs are {sorted(model.outputs)}"
+                )
+        if not self.shocks:
+            raise ModelSpecError("EstimationProblem: give at least one shock, e.g. {'Z': AR1()}")
+        for z, proc in self.shocks.items():
+            if z not in model.inputs:
+                raise ModelSpecError(
+                    f"EstimationProblem: shock {z!r} is not an input of model {name!r}; "
+                    f"inputs are {sorted(model.inputs)}"
+                )
+            if z in self.unknowns:
+                raise ModelSpecError(f"EstimationProblem: shock {z!r} is also an unknown")
+            if not isinstance(proc, ShockProcess):
+                raise ModelSpecError(
+                    f"EstimationProblem: the process of shock {z!r} is {proc!r}; use AR1(...) "
+                    "or ARMA11(...)"
+                )
+        # every parameter's starting value and kind
+        self.base: dict[str, float] = {}
+        kinds: dict[str, str] = {}
+        for z, proc in self.shocks.items():
+            for p in proc.params:
+                self.base[f"{p}_{z}"] = proc.values[p]
+                kinds[f"{p}_{z}"] = "shock"
+        me = self._measurement(sigma_measurement)
+        for o, v in zip(self.observables, me):
+            self.base[f"me_{o}"] = float(v)
+            kinds[f"me_{o}"] = "measurement"
+        self.kinds: dict[str, str] = {}
+        for p in self.priors:
+            if p in kinds:
+                self.kinds[p] = kinds[p]
+                continue
+            if p in self.unknowns or p in self.shocks:
+                raise ModelSpecError(
+                    f"EstimationProblem: parameter {p!r} is an unknown or a shock of the model, "
+                    "not a parameter"
+                )
+            readers = [b for b in model.blocks if p in b.inputs] if hasattr(model, "blocks") else []
+            if not readers:
+                raise ModelSpecError(
+                    f"EstimationProblem: parameter {p!r} is read by no block of model {name!r}, "
+                    f"and is not a shock parameter ({sorted(k for k in kinds if k[:3] != 'me_')}) "
+                    f"or a measurement-error sd ({[f'me_{o}' for o in self.observables]})"
+                )
+            self.kinds[p] = "het" if any(_has_het(b) for b in readers) else "block"
+            self.base[p] = float(np.asarray(ss[p]))
+        self.names = list(self.priors)
+        self._model_params = [p for p in self.names if self.kinds[p] in ("block", "het")]
+        self._het_params = [p for p in self.names if self.kinds[p] == "het"]
+        self.data = None if data is None else self._check_data(data)
+        self.counts = dict.fromkeys(
+            ["likelihood", "G", "linear_systems", "steady_states", "household_jacobians"], 0
+        )
+        self.failures: dict[str, int] = {}
+        self.last_error: BaseException | None = None
+        self._G = _LRU(2)  # model key -> G restricted to observables x shocks
+        self._systems = _LRU(2)  # model key -> (frozen model, ss)
+        self._het_states = _LRU(2)  # het key -> (ss, frozen model)
+        self._moving: set[str] | None = None
+
+    # ----------------------------------------------------------------- inputs
+    def _measurement(self, sigma_measurement) -> NDArray[np.float64]:
+        n = len(self.observables)
+        if sigma_measurement is None:
+            return np.zeros(n)
+        if isinstance(sigma_measurement, Mapping):
+            for o in sigma_measurement:
+                if o not in self.observables:
+                    raise ModelSpecError(
+                        f"EstimationProblem: sigma_measurement for {o!r}, which is not an "
+                        f"observable ({self.observables})"
+                    )
+            return np.array([float(sigma_measurement.get(o, 0.0)) for o in self.observables])
+        me = np.asarray(sigma_measurement, dtype=float)
+        if me.shape != (n,):
+            raise ModelSpecError(
+                f"EstimationProblem: sigma_measurement has shape {me.shape}, expected ({n},) "
+                f"for observables {self.observables}"
+            )
+        return me
+
+    def _check_data(self, data) -> NDArray[np.float64]:
+        if hasattr(data, "columns"):  # a DataFrame: columns by name
+            missing = [o for o in self.observables if o not in data.columns]
+            if missing:
+                raise ModelSpecError(
+                    f"EstimationProblem: data has no column(s) {missing}; columns are "
+                    f"{list(data.columns)}, observables {self.observables}"
+                )
+            data = data[self.observables].to_numpy(dtype=float)
+        Y = np.asarray(data, dtype=float)
+        if Y.ndim == 1 and len(self.observables) == 1:
+            Y = Y[:, None]
+        if Y.ndim != 2 or Y.shape[1] != len(self.observables):
+            cols = Y.shape[1] if Y.ndim == 2 else "no"
+            raise ModelSpecError(
+                f"EstimationProblem: data has shape {Y.shape} ({cols} columns) but there are "
+                f"{len(self.observables)} observables {self.observables}; data must be "
+                "(Tobs, n_obs) with one column per observable"
+            )
+        if np.any(np.isinf(Y)):
+            raise ModelSpecError("EstimationProblem: data contains inf")
+        return Y
+
+    def set_data(self, data) -> None:
+        """Replace the observed data (array (Tobs, n_obs) or DataFrame)."""
+        self.data = self._check_data(data)
+
+    @property
+    def initial(self) -> NDArray[np.float64]:
+        """Starting values of the estimated parameters (from ss and the shock processes)."""
+        return np.array([self.base[p] for p in self.names])
+
+    def values(self, theta) -> dict[str, float]:
+        """Every parameter's value: the base values updated by theta."""
+        vals = dict(self.base)
+        if isinstance(theta, Mapping):
+            for k in theta:
+                if k not in self.base:
+                    raise ModelSpecError(f"EstimationProblem: {k!r} is not a parameter")
+            vals.update({k: float(v) for k, v in theta.items()})
+            return vals
+        theta = np.asarray(theta, dtype=float).ravel()
+        if theta.shape != (len(self.names),):
+            raise ModelSpecError(
+                f"EstimationProblem: theta has {theta.size} values for {len(self.names)} "
+                f"parameters {self.names}"
+            )
+        vals.update(zip(self.names, theta.tolist()))
+        return vals
+
+    # ------------------------------------------------------------- solving
+    def _moving_inputs(self) -> set[str]:
+        # variables that move when unknowns or shocks move (forward through the DAG)
+        if self._moving is None:
+            moving = set(self.unknowns) | set(self.shocks)
+            for b in self.model.blocks:
+                if moving & set(b.inputs):
+                    moving |= set(b.outputs)
+            self._moving = moving
+        return self._moving
+
+    def _freeze(self, ss) -> object:
+        """A copy of the model in which every run of consecutive blocks (in topological
+        order) that reads no estimated block parameter is one block returning its stored
+        Jacobian at ss: the household's (its fake-news pass), composed with its
+        neighbours'. A new block parameter then re-composes only the blocks that read it.
+        """
+        moving = self._moving_inputs()
+        live = {p for p in self._model_params if self.kinds[p] == "block"}
+        runs: list[list] = []
+        for b in self.model.blocks:
+            if live & set(b.inputs):
+                runs.append([b])  # a block that reads an estimated parameter: as it is
+                runs.append([])
+            else:
+                if not runs:
+                    runs.append([])
+                runs[-1].append(b)
+        blocks = []
+        for k, run in enumerate(r for r in runs if r):
+            if len(run) == 1 and (live & set(run[0].inputs) or not _has_het(run[0])):
+                blocks.append(run[0])
+                continue
+            sub = run[0] if len(run) == 1 else hd.create_model(run, name=f"frozen{k}")
+            asked = [i for i in sub.inputs if i in moving]
+            J = sub.jacobian(ss, asked, T=self.T)
+            if any(_has_het(b) for b in run) and ss is not self.ss:
+                self.counts["household_jacobians"] += 1  # a new steady state: fake news
+            blocks.append(FrozenJacobianBlock(sub, J, ss, asked, name=f"frozen{k}"))
+        return hd.create_model(blocks, name=f"{self.model.name} (stored Jacobians)")
+
+    def _het_state(self, vals: dict):
+        """(steady state, frozen model) for the household parameters in vals."""
+        key = tuple(vals[p] for p in self._het_params)
+        hit = self._het_states.hit(key)
+        if hit is not None:
+            return hit
+        if all(vals[p] == self.base[p] for p in self._het_params):
+            ss = self.ss
+        else:
+            ss = self._solve_steady_state({p: vals[p] for p in self._het_params}, self.ss)
+        return self._het_states.put(key, (ss, self._freeze(ss)))
+
+    def _solve_steady_state(self, changes: dict, start) -> object:
+        cal = {k: start[k] for k in self.model.inputs}
+        cal.update(changes)
+        self.counts["steady_states"] += 1
+        if self.steady_state_spec is None:
+            new = self.model.steady_state(cal)
+            bad = {
+                t: float(new[t]) for t in self.targets if abs(float(np.max(np.abs(new[t])))) > 1e-8
+            }
+            if bad:
+                raise ModelSpecError(
+                    f"EstimationProblem: parameter(s) {sorted(changes)} move the steady state "
+                    f"(targets {bad}); pass steady_state={{'unknowns': ..., 'targets': ...}} "
+                    "so that it can be re-solved"
+                )
+            return new
+        spec = dict(self.steady_state_spec)
+        unknowns = spec.pop("unknowns")
+        targets = spec.pop("targets")
+        if isinstance(unknowns, Mapping):  # warm start: guesses from the last solution
+            unknowns = {
+                u: (g if isinstance(g, tuple) else float(np.asarray(start[u])))
+                for u, g in unknowns.items()
+            }
+        return self.model.solve_steady_state(cal, unknowns=unknowns, targets=targets, **spec)
+
+    def _linear_system(self, vals: dict) -> dict:
+        return self._system(vals)[2]
+
+    def _system(self, vals: dict):
+        """(frozen model, steady state, stacked H_U, H_Z, J_OU, J_OZ) at the block and
+        household parameters in vals."""
+        key = tuple(vals[p] for p in self._model_params)
+        hit = self._systems.hit(key)
+        if hit is not None:
+            return hit
+        ss_h, frozen = self._het_state(vals)
+        block_params = {p: vals[p] for p in self._model_params if self.kinds[p] == "block"}
+        ss = ss_h
+        if block_params:
+            ss, moved = self._propagate(ss_h, block_params)
+            if moved:  # a block parameter reaches the household or a target
+                ss = self._solve_steady_state({p: vals[p] for p in self._model_params}, ss_h)
+                frozen = self._freeze(ss)
+        # one cache entry per model key: drop the last key's composed Jacobians and H_U
+        # (tens of MB each), then compose every input at once so that the solves below
+        # are all served from it
+        frozen.clear_caches()
+        J = frozen.jacobian(ss, self.unknowns + list(self.shocks), T=self.T)
+        frozen.clear_caches()
+        shocks, T = list(self.shocks), self.T
+        J_OU = np.zeros((len(self.observables) * T, len(self.unknowns) * T))
+        J_OZ = np.zeros((len(self.observables) * T, len(shocks) * T))
+        for a, o in enumerate(self.observables):
+            if o in self.unknowns:
+                b = self.unknowns.index(o)
+                J_OU[a * T : (a + 1) * T, b * T : (b + 1) * T] = np.eye(T)
+            else:
+                J_OU[a * T : (a + 1) * T] = J.stack([o], self.unknowns)
+                J_OZ[a * T : (a + 1) * T] = J.stack([o], shocks)
+        system = {
+            "H_U": J.stack(self.targets, self.unknowns),
+            "H_Z": J.stack(self.targets, shocks),
+            "J_OU": J_OU,
+            "J_OZ": J_OZ,
+        }
+        self.counts["linear_systems"] += 1
+        return self._systems.put(key, (frozen, ss, system))
+
+    def _propagate(self, ss, changes: dict):
+        """Update ss through the non-household blocks; also say whether the household's
+        inputs or a target moved (then the steady state must be solved again)."""
+        new = ss.copy()
+        changed = set()
+        for k, v in changes.items():
+            if float(np.asarray(new[k])) != v:
+                new[k] = v
+                changed.add(k)
+        if not changed:
+            return new, False
+        for b in self.model.blocks:
+            if not changed & set(b.inputs):
+                continue
+            if _has_het(b):
+                return new, True
+            out = b.steady_state({i: new[i] for i in b.inputs})
+            for o in b.outputs:
+                a, c = np.asarray(out[o], dtype=float), np.asarray(new[o], dtype=float)
+                if not np.allclose(a, c, rtol=1e-12, atol=1e-12):
+                    if o in self.targets:
+                        return new, True
+                    new[o] = out[o]
+                    changed.add(o)
+        return new, False
+
+    def jacobian(self, theta=None) -> dict:
+        """G restricted to observables x shocks, ``G[o][z]`` (T x T), at theta."""
+        vals = self.values(self.initial if theta is None else theta)
+        key = tuple(vals[p] for p in self._model_params)
+        hit = self._G.hit(key)
+        if hit is not None:
+            return hit
+        if self._model_params:
+            model, ss, _ = self._system(vals)
+        else:
+            model, ss = self.model, self.ss
+        G = model.solve_jacobian(
+            ss, self.unknowns, self.targets, list(self.shocks), outputs=self.observables, T=self.T
+        )
+        self.counts["G"] += 1
+        out = {o: {z: _dense(G, o, z, self.T) for z in self.shocks} for o in self.observables}
+        first = [[out[o][z][:, 0] for z in self.shocks] for o in self.observables]
+        _check_decay(np.array(first).transpose(2, 0, 1), self.T)
+        return self._G.put(key, out)
+
+    def impulse_responses(self, theta=None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``M`` (T, n_obs, n_shocks): responses to unit innovations; and the shock sds."""
+        vals = self.values(self.initial if theta is None else theta)
+        T = self.T
+        paths = {}
+        sigmas = []
+        for z, proc in self.shocks.items():
+            v = {p: vals[f"{p}_{z}"] for p in proc.params}
+            paths[z] = proc.path(T, v)
+            sigmas.append(v["sigma"])
+        M = np.empty((T, len(self.observables), len(self.shocks)))
+        key = tuple(vals[p] for p in self._model_params)
+        G = self._G.hit(key)
+        if G is None and not self._model_params:
+            G = self.jacobian(vals_to_theta(self, vals))
+        if G is not None:
+            for a, o in enumerate(self.observables):
+                for b, z in enumerate(self.shocks):
+                    M[:, a, b] = G[o][z] @ paths[z]
+            return M, np.array(sigmas)
+        # block or household parameters changed: solve for the shock paths directly
+        # (n_shocks right-hand sides instead of G's n_shocks*T). A second evaluation at
+        # the same block and household parameters (shock parameters moved: a finite-
+        # difference step, a Hessian) forms G restricted to the observables once, and
+        # later ones are products with it.
+        sysm = self._linear_system(vals)
+        T = self.T
+        nz = len(self.shocks)
+        sysm["uses"] = sysm.get("uses", 0) + 1
+        if sysm["uses"] >= 2:
+            with one_blas_thread():
+                G = self._G.put(key, self._g_from_system(sysm))
+            self.counts["G"] += 1
+            for a, o in enumerate(self.observables):
+                for b, z in enumerate(self.shocks):
+                    M[:, a, b] = G[o][z] @ paths[z]
+            return M, np.array(sigmas)
+        with one_blas_thread():  # dZ is block-diagonal: shock b moves only block b
+            HZ_dZ = np.column_stack(
+                [sysm["H_Z"][:, b * T : (b + 1) * T] @ paths[z] for b, z in enumerate(self.shocks)]
+            )
+            dU = -np.linalg.solve(sysm["H_U"], HZ_dZ)
+            dO = sysm["J_OU"] @ dU
+            for b, z in enumerate(self.shocks):
+                dO[:, b] += sysm["J_OZ"][:, b * T : (b + 1) * T] @ paths[z]
+        M[:] = dO.reshape(len(self.observables), T, nz).transpose(1, 0, 2)
+        _check_decay(M, self.T, rel=0.05)
+        return M, np.array(sigmas)
+
+    def _g_from_system(self, sysm: dict) -> dict:
+        G_OZ = sysm["J_OZ"] - sysm["J_OU"] @ np.linalg.solve(sysm["H_U"], sysm["H_Z"])
+        T = self.T
+        return {
+            o: {
+                z: G_OZ[a * T : (a + 1) * T, b * T : (b + 1) * T] for b, z in enumerate(self.shocks)
+            }
+            for a, o in enumerate(self.observables)
+        }
+
+    def covariances(self, theta=None) -> NDArray[np.float64]:
+        """Autocovariances (T, n_obs, n_obs) of the observables at theta."""
+        M, sigmas = self.impulse_responses(theta)
+        return all_covariances(M, sigmas)
+
+    # -------------------------------------------------------------- densities
+    def log_prior(self, theta) -> float:
+        vals = self.values(theta)
+        return self.priors.logpdf([vals[p] for p in self.names])
+
+    def log_likelihood(self, theta=None) -> float:
+        """Exact Gaussian log-likelihood of the data (without the 2 pi constant)."""
+        if self.data is None:
+            raise ModelSpecError("EstimationProblem: no data; pass data= or call set_data")
+        vals = self.values(self.initial if theta is None else theta)
+        Tobs = self.data.shape[0]
+        Sigma = self.covariances(vals_to_theta(self, vals))[: max(Tobs, 1)]
+        me = np.array([vals[f"me_{o}"] for o in self.observables])
+        self.counts["likelihood"] += 1
+        return log_likelihood(self.data, Sigma, me, observables=self.observables)
+
+    def log_posterior(self, theta, raise_errors: bool = False) -> float:
+        """Log prior plus log-likelihood; ``-inf`` outside the priors' support.
+
+        A failure to solve the model at theta (no steady state, an indeterminate
+        equilibrium, a covariance that is not positive definite) gives ``-inf`` and is
+        counted in ``failures`` (the last one kept in ``last_error``), unless
+        ``raise_errors``.
+        """
+        lp = self.log_prior(theta)
+        if lp == -math.inf:
+            return -math.inf
+        try:
+            ll = self.log_likelihood(theta)
+        except (HetdagError, np.linalg.LinAlgError, FloatingPointError) as err:
+            if raise_errors:
+                raise
+            name = type(err).__name__
+            self.failures[name] = self.failures.get(name, 0) + 1
+            self.last_error = err
+            return -math.inf
+        return lp + ll if math.isfinite(ll) else -math.inf
+
+    __call__ = log_posterior
+
+    # ------------------------------------------------------------------ data
+    def simulate(self, n_periods: int, theta=None, seed: int = 0) -> NDArray[np.float64]:
+        """Simulated observables (n_periods, n_obs) at theta, with measurement error.
+
+        ``y_t = sum_k M[k] diag(sigma) eps_{t-k}`` with innovations drawn for T - 1
+        periods before the sample as well (the MA(T-1) representation).
+        """
+        rng = np.random.default_rng(seed)
+        vals = self.values(self.initial if theta is None else theta)
+        M, sigmas = self.impulse_responses(vals_to_theta(self, vals))
+        T = M.shape[0]
+        eps = rng.standard_normal((n_periods + T - 1, len(sigmas))) * sigmas
+        Y = np.zeros((n_periods, len(self.observables)))
+        for b in range(len(sigmas)):
+            for a in range(len(self.observables)):
+                Y[:, a] += np.convolve(eps[:, b], M[:, a, b], mode="valid")
+        me = np.array([vals[f"me_{o}"] for o in self.observables])
+        return Y + rng.standard_normal(Y.shape) * me
+
+    def time_evaluations(self, repeat: int = 3) -> dict[str, float]:
+        """Seconds per log-posterior evaluation when only one kind of parameter changes.
+
+        For each kind that is estimated, the best of ``repeat`` evaluations at fresh
+        values (the first parameter of that kind moved by a small relative step).
+        """
+        out = {}
+        x0 = self.initial
+        self.log_posterior(x0)
+        for kind in _KINDS:
+            idx = [j for j, p in enumerate(self.names) if self.kinds[p] == kind]
+            if not idx:
+                continue
+            best = math.inf
+            for r in range(repeat):
+                x = x0.copy()
+                x[idx[0]] *= 1 + 1e-3 * (r + 1)
+                t = time.perf_counter()
+                self.log_posterior(x)
+                best = min(best, time.perf_counter() - t)
+            out[kind] = best
+        return out
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{p} ({self.kinds[p]})" for p in self.names)
+        nobs = "no data" if self.data is None else f"{self.data.shape[0]} periods"
+        return (
+            f"<EstimationProblem {getattr(self.model, 'name', '')!r}: observables "
+            f"{self.observables}, shocks {list(self.shocks)}, {nobs}; parameters {params}>"
+        )
+
+
+def vals_to_theta(problem: EstimationProblem, vals: dict) -> NDArray[np.float64]:
+    return np.array([vals[p] for p in problem.names])
+
+
+def _dense(G, o: str, z: str, T: int) -> NDArray[np.float64]:
+    m = G[o].get(z) if o in G else None
+    if m is None:
+        return np.zeros((T, T))
+    return np.asarray(m, dtype=float) if isinstance(m, np.ndarray) else G.dense(o, z)
+
+
+class TruncationError(HetdagError, ValueError):
+    """Impulse responses have not died out by T."""
+
+
+def _check_decay(M: NDArray[np.float64], T: int, rel: float = 1e-3) -> None:
+    """Responses to a date-0 shock must die out by T (else the MA(T-1) truncation, or
+    the equilibrium's determinacy, fails)."""
+    peak = np.max(np.abs(M), axis=0)  # (n_obs, n_shocks)
+    tail = np.max(np.abs(M[-max(T // 20, 2) :]), axis=0)
+    bad = np.argwhere(tail > rel * np.maximum(peak, 1e-300))
+    if bad.size:
+        raise TruncationError(
+            f"impulse responses have not died out by T={T} (last 5% of periods within {rel:g} "
+            f"of their peak for observable/shock pairs {bad.tolist()}): an explosive or "
+            "indeterminate equilibrium, or a T too short for the persistence"
+        )
