@@ -106,3 +106,14 @@ def test_warnings_point_at_the_users_line():
     found = [w for w in caught if issubclass(w.category, DeterminacyWarning)]
     assert found, "T = 40 is too short for HANK's determinacy check to be conclusive"
     assert found[0].filename == __file__
+
+
+def test_results_pickle_round_trip():
+    """Results travel to Dask workers by pickle (the KeyError hint must not recurse)."""
+    import pickle
+
+    ss = hd.SteadyState({"K": 1.0}, {"household": {"D": np.ones(2)}})
+    back = pickle.loads(pickle.dumps(ss))
+    assert back["K"] == 1.0 and back.internals["household"]["D"].sum() == 2.0
+    irf = pickle.loads(pickle.dumps(hd.ImpulseDict({"K": np.ones(3)}, internals={"h": {}})))
+    assert irf.T == 3 and "h" in irf.internals

@@ -72,7 +72,7 @@ def local_cluster(n_workers: int = 2, cache_dir: str | None = None, **kwargs):
         "n_workers": n_workers,
         "threads_per_worker": 1,
         "processes": True,
-        "dashboard_address": None,
+        "dashboard_address": ":0",  # any free port: a busy 8787 must not fail a run
         "env": worker_environment(cache_dir),
     }
     kw.update(kwargs)

@@ -55,10 +55,11 @@ class _Result(dict):
 
     def __missing__(self, key):
         # a block's policies and histogram live in .internals, not among the aggregates
-        if key in getattr(self, "internals", {}):
+        internals = self.__dict__.get("internals", {})  # not getattr: unpickling recurses
+        if key in internals:
             raise KeyError(
                 f"{key!r} is a block: its policies and distribution are in "
-                f".internals[{key!r}] (keys {sorted(self.internals[key])})"
+                f".internals[{key!r}] (keys {sorted(internals[key])})"
             )
         raise KeyError(key)
 
