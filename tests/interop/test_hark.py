@@ -161,9 +161,10 @@ def test_levels_scale_outputs(agent, block):
 
 
 def ks_parts(block):
-    alpha, delta, L = 0.36, 0.1, 1.0
-    r, K = block.ss_values["r"], block.ss_values["A"]
-    Z = (r + delta) / (alpha * (K / L) ** (alpha - 1))
+    """K = A; alpha and Z such that r = Rfree - 1 and w L = 1 (HARK's mean labour income)."""
+    delta, L, K, r = 0.1, 1.0, block.ss_values["A"], block.ss_values["r"]
+    alpha = (r + delta) * K / (1 + (r + delta) * K)
+    Z = 1 / ((1 - alpha) * K**alpha)
     return {"alpha": alpha, "delta": delta, "L": L, "K": K, "Z": Z}
 
 
@@ -174,7 +175,7 @@ def test_ks_g_matches_sequence_jacobian(block):
     hh = hd.JacobianBlock(block.J.subset(["A", "C"], ["r"]), ss=block.ss_values, name="hh")
     model = hd.create_model([hh, krusell_smith.firm, krusell_smith.mkt_clearing])
     ss = model.steady_state(ks_parts(block))
-    assert abs(ss["asset_mkt"]) < 1e-12
+    assert abs(ss["asset_mkt"]) < 1e-12 and abs(ss["goods_mkt"]) < 1e-12
     G = model.solve_jacobian(ss, ["K"], ["asset_mkt"], ["Z"], T=T)
 
     J_sj = sj.JacobianDict({o: {"r": np.asarray(block.J[o]["r"])} for o in ["A", "C"]}, name="hh")
