@@ -217,3 +217,35 @@ def test_import_hetdag_does_not_import_hark():
     code = "import sys, hetdag, hetdag.interop.hark; print('HARK' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class OldReleaseAgent:
+    """What releases before make_basic_SSJ offered: calc_jacobian and compute_steady_state."""
+
+    Rfree = [1.02]
+    time_vary = ["Rfree"]
+    time_inv: list = []
+
+    def solve(self):
+        pass
+
+    def compute_steady_state(self):
+        return 3.0, 1.1  # (A, C)
+
+    def calc_jacobian(self, shk_param, T):
+        return 0.5 * np.eye(T), 2.0 * np.eye(T)  # (dC, dA)
+
+
+def test_old_release_calc_jacobian_plumbing(monkeypatch):
+    """Without econ-ark's new routine, calc_jacobian's arrays and steady state are used
+    as HARK dates them (plumbing only: no old release is installed here)."""
+    pytest.importorskip("HARK", reason="econ-ark is not installed (extra 'hark')")
+    from hetdag.interop.hark import hark_block
+
+    b = hark_block(OldReleaseAgent(), ["Rfree"], grids={}, T=4)
+    assert b.ss_values == {"A": 3.0, "C": 1.1, "r": pytest.approx(0.02)}
+    np.testing.assert_array_equal(b.J["A"]["r"], 2.0 * np.eye(4))
+    with pytest.raises(
+        ModelSpecError, match=r"gives only outcomes \['aNrm', 'cNrm'\], not \['mNrm'\]"
+    ):
+        hark_block(OldReleaseAgent(), ["Rfree"], ["mNrm"], grids={}, T=4)

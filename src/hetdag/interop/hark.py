@@ -210,7 +210,12 @@ def quiet_hark() -> Iterator[None]:
 
 
 def hark_steady_state(agent, outcomes: Mapping[str, str], grids, norm) -> dict[str, float]:
-    """Means of ``outcomes`` in the steady state of HARK's grid simulator."""
+    """Means of ``outcomes`` in the steady state of HARK's grid simulator (on releases
+    without it, ``compute_steady_state()``'s ``(A, C)`` of ``calc_jacobian``'s types)."""
+    if not hasattr(agent, "initialize_sym"):
+        return _old_release(
+            agent, outcomes, dict(zip(["aNrm", "cNrm"], agent.compute_steady_state()))
+        )
     backup = getattr(agent, "_simulator", None)
     try:
         agent.initialize_sym()
@@ -250,11 +255,15 @@ def _jacobians(agent, shock, outcomes, grids, T, offset, norm, eps) -> list[np.n
         return list(mats)
     # releases before make_basic_SSJ: calc_jacobian(shock, T) -> (dC, dA), dated by HARK
     CJAC, AJAC = agent.calc_jacobian(shock, T)
-    old = {"cNrm": CJAC, "aNrm": AJAC}
-    bad = [o for o in outcomes if o not in old]
+    found = _old_release(agent, outcomes, {"cNrm": CJAC, "aNrm": AJAC})
+    return [found[o] for o in outcomes]
+
+
+def _old_release(agent, outcomes, values: Mapping) -> dict:
+    bad = [o for o in outcomes if o not in values]
     if bad:
         raise ModelSpecError(
-            f"HARK agent {type(agent).__name__}: calc_jacobian gives only ['aNrm', 'cNrm'], "
-            f"not {bad}"
+            f"HARK agent {type(agent).__name__}: this HARK release (no make_basic_SSJ) gives "
+            f"only outcomes ['aNrm', 'cNrm'], not {bad}"
         )
-    return [old[o] for o in outcomes]
+    return {o: values[o] for o in outcomes}
