@@ -12,6 +12,7 @@ from . import misc as misc
 from .blocks import Block as Block
 from .blocks import CombinedBlock as CombinedBlock
 from .blocks import HetBlock as HetBlock
+from .blocks import JacobianBlock as JacobianBlock
 from .blocks import SimpleBlock as SimpleBlock
 from .blocks import SolvedBlock as SolvedBlock
 from .blocks import combine as combine
@@ -37,6 +38,7 @@ __all__ = [
     "HetBlock",
     "FactoredJacobianDict",
     "ImpulseDict",
+    "JacobianBlock",
     "JacobianDict",
     "ShiftMatrix",
     "SimpleBlock",

@@ -1,9 +1,10 @@
 """Block kinds: simple, solved, heterogeneous-agent, and combined (models).
 
 The base ``Block`` (``_block.py``, with renamed views), ``_simple.py``, ``_solved.py``,
-``_combined.py``, the parsing and symbolic helpers, and the heterogeneous-agent block in
-``_het/``. May import ``solvers``, ``graph``, ``jacobians``, ``results``, ``errors``,
-``utils`` and (lazily, to draw) ``plotting``; never ``backends`` or ``examples``.
+``_combined.py``, ``_jacobian_block.py`` (stored Jacobians as a block), the parsing and
+symbolic helpers, and the heterogeneous-agent block in ``_het/``. May import ``solvers``,
+``graph``, ``jacobians``, ``results``, ``errors``, ``utils`` and (lazily, to draw)
+``plotting``; never ``backends`` or ``examples``.
 """
 
 from ._block import Block as Block
@@ -13,6 +14,7 @@ from ._combined import create_model as create_model
 from ._het import HetBlock as HetBlock
 from ._het import het as het
 from ._het import young_step as young_step
+from ._jacobian_block import JacobianBlock as JacobianBlock
 from ._simple import SimpleBlock as SimpleBlock
 from ._simple import simple as simple
 from ._solved import SolvedBlock as SolvedBlock
@@ -22,6 +24,7 @@ __all__ = [
     "Block",
     "CombinedBlock",
     "HetBlock",
+    "JacobianBlock",
     "SimpleBlock",
     "SolvedBlock",
     "combine",

@@ -14,6 +14,7 @@ from ..errors import ModelSpecError
 from ..graph._dag import build_graph, topological_order
 from ..jacobians._jacobian_dict import JacobianDict, compose, identity
 from ._block import Block, check_numeric
+from ._jacobian_block import as_block
 
 
 class CombinedBlock(Block):
@@ -23,14 +24,15 @@ class CombinedBlock(Block):
 
     def __init__(self, blocks: Sequence[Block], name: str = "model"):
         super().__init__()
-        blocks = [b for b in blocks]
+        # a bare JacobianDict joins as a JacobianBlock (sequence-jacobian accepts one too)
+        blocks = [as_block(b, j) for j, b in enumerate(blocks)]
         if not blocks:
             raise ModelSpecError(f"Model {name!r}: no blocks given")
         for b in blocks:
             if not isinstance(b, Block):
                 raise ModelSpecError(
                     f"Model {name!r}: {b!r} is not a block; decorate it with @hd.simple, "
-                    "@hd.solved or @hd.het"
+                    "@hd.solved or @hd.het, or pass a JacobianDict"
                 )
         self.name = name
         self.graph = build_graph(blocks, name)
@@ -128,6 +130,9 @@ class CombinedBlock(Block):
 
 def create_model(blocks: Sequence[Block], name: str = "model") -> CombinedBlock:
     """Combine blocks into a model ordered along its DAG.
+
+    A :class:`~hetdag.JacobianDict` among ``blocks`` joins as a
+    :class:`~hetdag.JacobianBlock` named after it (linear solves only).
 
     Raises ``CyclicDependencyError`` naming the blocks and variables along a cycle,
     and ``ModelSpecError`` when a variable is produced twice or the model's name is

@@ -25,6 +25,7 @@ BLOCK_STYLES = {
     "solved": ("solved block", "#fde3c8", "#d9822b", "square,pad=0.35", "/"),
     "het": ("heterogeneous-agent block", "#d5ecd0", "#3f8f3a", "round4,pad=0.45", None),
     "model": ("nested model", "#e6e0f0", "#6a559a", "sawtooth,pad=0.35", None),
+    "jacobian": ("Jacobian block (linear only)", "#f7e3ef", "#a3447a", "round,pad=0.35", None),
 }
 # role -> (legend label, face colour, edge colour, box style)
 VARIABLE_STYLES = {
