@@ -246,3 +246,74 @@ def test_krusell_smith_tutorial_two_household_types(port):
     G_s = model_s.solve_jacobian(ss_s, ["K"], ["asset_mkt"], ["Z"], T=T_KS)
     for o in ("K", "C", "C_patient", "C_impatient"):
         _agree(G[o]["Z"], G_s[o]["Z"])
+
+
+# ---------------------------------------------------------------------------------------
+# Tutorial 3: one-asset HANK
+# ---------------------------------------------------------------------------------------
+
+T_HANK = 300
+
+
+def _hank_steps(lib, dag_out, ss=None):
+    """The HANK tutorial's calls after the steady state (``ss`` overrides the example's)."""
+    model_ss, ss0, model, unknowns, targets, exogenous = dag_out
+    ss = model.steady_state(ss0) if ss is None else ss
+    out = {"ss": ss}
+    hh = next(b for b in model.blocks if hasattr(b, "internals"))
+    out["policies"] = {k: np.asarray(ss.internals[hh.name][k]) for k in ("a", "c", "n")}
+    G = model.solve_jacobian(ss, unknowns, targets, exogenous, T=T_HANK)
+    out["G"] = G
+    rhos = np.array([0.2, 0.4, 0.6, 0.8, 0.9])
+    drstar = -0.0025 * rhos ** np.arange(T_HANK)[:, np.newaxis]
+    out["dpi"] = 10000 * G["pi"]["rstar"] @ drstar
+    out["dY"] = 100 * G["Y"]["rstar"] @ drstar
+    hh_inputs = [i for i in hh.inputs if i in model.outputs or i in unknowns]
+    J_ha = hh.jacobian(ss, inputs=hh_inputs, T=T_HANK)
+    out["G_Js"] = model.solve_jacobian(
+        ss, unknowns, targets, exogenous, T=T_HANK, Js={hh.name: J_ha}
+    )
+    H_U = model.jacobian(ss, unknowns, targets, T=T_HANK, Js={hh.name: J_ha})
+    factored = lib.classes.FactoredJacobianDict if lib is sj else lib.FactoredJacobianDict
+    H_U_factored = factored(H_U, T_HANK)
+    shock = {"rstar": drstar[:, 2]}
+    out["lin"] = model.solve_impulse_linear(
+        ss, unknowns, targets, shock, Js={hh.name: J_ha}, H_U_factored=H_U_factored
+    )
+    out["nonlin"] = model.solve_impulse_nonlinear(
+        ss, unknowns, targets, shock, Js={hh.name: J_ha}, H_U_factored=H_U_factored
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def hank_runs(port, ssj_dag):
+    ours_dag = port("hank").dag()
+    theirs_dag = ssj_dag("hank")
+    ours = _hank_steps(hd, ours_dag)
+    model_s = theirs_dag[2]
+    with tight_households(model_s):
+        ss_s = model_s.steady_state({k: ours["ss"][k] for k in model_s.inputs})
+    theirs = _hank_steps(sj, theirs_dag, ss=ss_s)
+    return ours_dag, theirs_dag, ours, theirs
+
+
+def test_hank_tutorial(hank_runs):
+    ours_dag, theirs_dag, ours, theirs = hank_runs
+    # the steady-state DAG's calibration carries over to the dynamic DAG
+    ss0, ss = ours_dag[1], ours["ss"]
+    for k in ss0:
+        assert np.all(np.isclose(ss[k], ss0[k])), k
+    assert ss0["beta"] == pytest.approx(theirs_dag[1]["beta"], rel=1e-6)
+    _same_ss(ss, theirs["ss"], ["A", "C", "NE", "L", "Div", "Tax", "w", "asset_mkt"])
+    for k in ("a", "c", "n"):
+        np.testing.assert_allclose(ours["policies"][k], theirs["policies"][k], rtol=1e-7)
+    for o in ("Y", "pi", "w", "C", "r"):
+        for i in ("rstar", "Z"):
+            _agree(ours["G"][o][i], theirs["G"][o][i])
+            np.testing.assert_allclose(ours["G_Js"][o][i], ours["G"][o][i], atol=1e-10)
+    _agree(ours["dpi"], theirs["dpi"])
+    _agree(ours["dY"], theirs["dY"])
+    for o in ("Y", "pi", "w", "C", "r"):
+        _agree(ours["lin"][o], theirs["lin"][o])
+        _agree(ours["nonlin"][o], theirs["nonlin"][o])
