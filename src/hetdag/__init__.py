@@ -20,6 +20,10 @@ from .blocks import het as het
 from .blocks import simple as simple
 from .blocks import solved as solved
 from .blocks import young_step as young_step
+from .grids import agrid as agrid  # sequence-jacobian's top-level names (its tutorials use them)
+from .grids import markov_rouwenhorst as markov_rouwenhorst
+from .grids import markov_tauchen as markov_tauchen
+from .interpolate import interpolate_y as interpolate_y
 from .jacobians import FactoredJacobianDict as FactoredJacobianDict
 from .jacobians import JacobianDict as JacobianDict
 from .jacobians import ShiftMatrix as ShiftMatrix
@@ -43,6 +47,7 @@ __all__ = [
     "SolvedBlock",
     "SteadyState",
     "SteadyStateDict",
+    "agrid",
     "combine",
     "create_model",
     "drawdag",
@@ -50,6 +55,9 @@ __all__ = [
     "grids",
     "het",
     "interpolate",
+    "interpolate_y",
+    "markov_rouwenhorst",
+    "markov_tauchen",
     "misc",
     "simple",
     "solved",

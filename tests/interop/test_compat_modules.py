@@ -192,3 +192,22 @@ def test_het_block_attributes_and_init_extras():
     assert "we" in fewer.inputs and "w" not in fewer.inputs
     with pytest.raises(ModelSpecError, match="no hetinput"):
         ours.remove_hetinputs("income")
+
+
+def test_top_level_names_of_sequence_jacobians_tutorials():
+    """``from sequence_jacobian import markov_rouwenhorst, agrid, interpolate_y`` (the
+    labor-search tutorial): the same routines as in hd.grids / hd.interpolate, giving
+    SSJ's values (SSJ warns that these names are deprecated; hetdag keeps them quietly)."""
+    assert hd.markov_rouwenhorst is grids.markov_rouwenhorst
+    assert hd.markov_tauchen is grids.markov_tauchen
+    assert hd.agrid is grids.agrid
+    assert hd.interpolate_y is hd.interpolate.interpolate_y
+    with pytest.warns(UserWarning, match="deprecated"):
+        theirs = sj.markov_rouwenhorst(rho=0.95, sigma=0.5, N=5)
+    for a, b in zip(hd.markov_rouwenhorst(rho=0.95, sigma=0.5, N=5), theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
+    with pytest.warns(UserWarning, match="deprecated"):
+        theirs = sj.agrid(amin=0.0, amax=50, n=100)
+    np.testing.assert_array_equal(hd.agrid(amin=0.0, amax=50, n=100), theirs)
+    x, xq = np.linspace(0, 1, 5), np.array([0.1, 0.55])
+    np.testing.assert_allclose(hd.interpolate_y(x, xq, x**2), [0.025, 0.3125])
