@@ -317,3 +317,91 @@ def test_hank_tutorial(hank_runs):
     for o in ("Y", "pi", "w", "C", "r"):
         _agree(ours["lin"][o], theirs["lin"][o])
         _agree(ours["nonlin"][o], theirs["nonlin"][o])
+
+
+# ---------------------------------------------------------------------------------------
+# Tutorial 5: labor search (time-varying Markov matrix); the household written here
+# ---------------------------------------------------------------------------------------
+
+T_LS = 200
+
+
+def _searching_household(lib, grids):
+    """Unemployment risk on top of persistent productivity: states (s, e, a_-), with the
+    employment chain Pi_s (rows: employed, unemployed last period) first."""
+
+    def make_grid(rho_e, sd_e, nE, amin, amax, nA):
+        e_grid, _, Pi_e = grids.markov_rouwenhorst(rho=rho_e, sigma=sd_e, N=nE)
+        a_grid = grids.agrid(amin=amin, amax=amax, n=nA)
+        return e_grid, Pi_e, a_grid
+
+    def search_frictions(f, s):
+        Pi_s = np.array([[1.0 - s, s], [f, 1.0 - f]])
+        return Pi_s
+
+    def labor_income(e_grid, w, b):
+        y = np.stack([w * e_grid, b * e_grid])  # (employment, productivity)
+        return y
+
+    def household_init(a_grid, y, r, eis):
+        cash = y[:, :, None] + max(r, 0.04) * a_grid
+        Va = (1.0 + r) * np.maximum(cash, 1e-8) ** (-1.0 / eis)
+        return Va
+
+    def household(Va_p, a_grid, y, r, beta, eis):
+        c_endo = (beta * Va_p) ** (-eis)  # consumption at the end-of-period grid
+        wealth = (1.0 + r) * a_grid + y[:, :, None]
+        a = lib.interpolate_y(c_endo + a_grid, wealth, a_grid)
+        a = np.maximum(a, a_grid[0])
+        c = wealth - a
+        Va = (1.0 + r) * c ** (-1.0 / eis)
+        return Va, a, c
+
+    def unemployment(c):
+        u = np.zeros_like(c)
+        u[1] = 1.0
+        return u
+
+    block = lib.het(exogenous=["Pi_s", "Pi_e"], policy="a", backward="Va",
+                    backward_init=household_init)(household)  # fmt: skip
+    hh = block.add_hetinputs([make_grid, search_frictions, labor_income])
+    return hh.add_hetoutputs([unemployment])
+
+
+def _labor_search_run(lib, grids, **ss_kwargs):
+    hh = _searching_household(lib, grids)
+    out = {"io": (set(hh.inputs), set(hh.outputs)), "internals": set(hh.internals)}
+    assert "household" in str(hh)
+    calibration = dict(beta=0.95, r=0.01, eis=0.5, f=0.4, s=0.1, w=1.0, b=0.5,
+                       rho_e=0.95, sd_e=0.5, nE=5, amin=0.0, amax=50, nA=100)  # fmt: skip
+    ss = hh.steady_state(calibration, **ss_kwargs)
+    out["ss"] = ss
+    c = ss.internals["household"]["c"]
+    out["c_employed_vs_unemployed"] = np.asarray(c[:, 2, :])  # median productivity
+    out["J"] = hh.jacobian(ss, inputs=["s", "f"], T=T_LS)
+    ds = 0.05 * 0.8 ** np.arange(T_LS)
+    out["td"] = hh.impulse_nonlinear(ss, {"s": ds})
+    out["ds"] = ds
+    return out
+
+
+def test_labor_search_tutorial():
+    ours = _labor_search_run(hd, hd)
+    theirs = _labor_search_run(sj, sj.grids, backward_tol=1e-12, forward_tol=1e-13)
+    assert ours["io"] == theirs["io"]
+    assert {"A", "C", "U"} <= ours["io"][1]
+    assert {"Pi_s", "Pi_e", "a", "c", "u", "a_grid", "e_grid", "y"} <= ours["internals"]
+    assert ours["internals"] - {"Va", "D", "Dbeg"} <= theirs["internals"]
+    _same_ss(ours["ss"], theirs["ss"], ["A", "C", "U"])
+    np.testing.assert_allclose(
+        ours["c_employed_vs_unemployed"], theirs["c_employed_vs_unemployed"], rtol=1e-7
+    )
+    for o in ("A", "C", "U"):
+        for i in ("s", "f"):
+            _agree(ours["J"][o][i], theirs["J"][o][i])
+    td, td_s = ours["td"], theirs["td"]
+    np.testing.assert_array_equal(td["s"], ours["ds"])  # the shock comes back with the IRF
+    np.testing.assert_array_equal(td_s["s"], ours["ds"])
+    for o in ("A", "C", "U"):
+        _agree(td[o], td_s[o])
+    assert td["U"][0] > 0.01  # separations at t = 0 raise unemployment at t = 0
