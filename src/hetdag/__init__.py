@@ -5,6 +5,7 @@ Declare blocks with :func:`simple`, :func:`solved` and :func:`het`, combine them
 ``solve_impulse_linear`` and ``solve_impulse_nonlinear`` on the model.
 """
 
+from . import classes as classes
 from . import errors as errors
 from . import grids as grids
 from . import interpolate as interpolate
@@ -48,6 +49,7 @@ __all__ = [
     "SteadyState",
     "SteadyStateDict",
     "agrid",
+    "classes",
     "combine",
     "create_model",
     "drawdag",

@@ -211,3 +211,33 @@ def test_top_level_names_of_sequence_jacobians_tutorials():
     np.testing.assert_array_equal(hd.agrid(amin=0.0, amax=50, n=100), theirs)
     x, xq = np.linspace(0, 1, 5), np.array([0.1, 0.55])
     np.testing.assert_allclose(hd.interpolate_y(x, xq, x**2), [0.025, 0.3125])
+
+
+def test_classes_module_path_of_sequence_jacobian():
+    """``from sequence_jacobian.classes import FactoredJacobianDict`` (the two-asset
+    tutorial) ports by changing the import."""
+    from hetdag.classes import FactoredJacobianDict, ImpulseDict, JacobianDict, SteadyStateDict
+
+    assert FactoredJacobianDict is hd.FactoredJacobianDict
+    assert JacobianDict is hd.JacobianDict and ImpulseDict is hd.ImpulseDict
+    assert SteadyStateDict is hd.SteadyStateDict
+    assert hd.classes.FactoredJacobianDict is FactoredJacobianDict
+    for name in ("FactoredJacobianDict", "ImpulseDict", "JacobianDict", "SteadyStateDict"):
+        assert hasattr(sj.classes, name), name
+
+
+@hd.simple
+def _scaled(x, a):
+    y = a * x
+    return y
+
+
+def test_jacobian_skips_names_that_are_not_inputs_as_sequence_jacobian():
+    """The two-asset tutorial asks its household for 'r', not one of its inputs: SSJ
+    skips it, and so does hetdag; asking for an output the block lacks still raises."""
+    ss = _scaled.steady_state({"x": 1.0, "a": 2.0})
+    J = _scaled.jacobian(ss, ["x", "r"], T=3)
+    assert list(J.inputs) == ["x"]
+    np.testing.assert_allclose(np.asarray(J["y"]["x"].matrix(3)), 2.0 * np.eye(3))
+    with pytest.raises(ModelSpecError, match="not an output"):
+        _scaled.jacobian(ss, ["x"], outputs=["z"], T=3)
