@@ -348,8 +348,7 @@ def _hank_steps(lib, dag_out, ss=None):
         ss, unknowns, targets, exogenous, T=T_HANK, Js={hh.name: J_ha}
     )
     H_U = model.jacobian(ss, unknowns, targets, T=T_HANK, Js={hh.name: J_ha})
-    factored = lib.classes.FactoredJacobianDict if lib is sj else lib.FactoredJacobianDict
-    H_U_factored = factored(H_U, T_HANK)
+    H_U_factored = lib.classes.FactoredJacobianDict(H_U, T_HANK)
     shock = {"rstar": drstar[:, 2]}
     out["lin"] = model.solve_impulse_linear(
         ss, unknowns, targets, shock, Js={hh.name: J_ha}, H_U_factored=H_U_factored
@@ -491,7 +490,7 @@ def test_labor_search_tutorial():
 T_TA = 150
 
 
-def _two_asset_steps(dag_out, ss=None):
+def _two_asset_steps(lib, dag_out, ss=None):
     model_ss, ss0, model, unknowns, targets, exogenous = dag_out
     ss = model.steady_state(ss0) if ss is None else ss
     out = {"ss": ss, "kinds": sorted(type(b).__name__ for b in model.blocks)}
@@ -501,10 +500,16 @@ def _two_asset_steps(dag_out, ss=None):
         warnings.simplefilter("ignore", DeterminacyWarning)
         out["G"] = model.solve_jacobian(ss, unknowns, targets, exogenous, T=T_TA)
         hh = next(b for b in model.blocks if hasattr(b, "internals"))
-        J_ha = hh.jacobian(ss, inputs=[i for i in hh.inputs if i in model.outputs], T=T_TA)
+        J_ha = hh.jacobian(ss, inputs=["N", "r", "ra", "rb", "tax", "w"], T=T_TA)
         out["G_Js"] = model.solve_jacobian(
             ss, unknowns, targets, exogenous, T=T_TA, Js={hh.name: J_ha}
         )
+        H_U = model.jacobian(ss, unknowns, targets, T=T_TA, Js={hh.name: J_ha})
+        H_U_factored = lib.classes.FactoredJacobianDict(H_U, T_TA)
+        out["G_factored"] = model.solve_jacobian(
+            ss, unknowns, targets, exogenous, T=T_TA, Js={hh.name: J_ha},
+            H_U_factored=H_U_factored,
+        )  # fmt: skip
         drstar = -0.0025 * 0.61 ** np.arange(T_TA)
         out["dY"] = 100 * out["G"]["Y"]["rstar"] @ drstar
         out["lin"] = model.solve_impulse_linear(
@@ -515,11 +520,11 @@ def _two_asset_steps(dag_out, ss=None):
 
 def test_two_asset_tutorial(port, ssj_dag):
     ours_dag, theirs_dag = port("two_asset").dag(), ssj_dag("two_asset")
-    ours = _two_asset_steps(ours_dag)
+    ours = _two_asset_steps(hd, ours_dag)
     model_s = theirs_dag[2]
     with tight_households(model_s):
         ss_s = model_s.steady_state({k: ours["ss"][k] for k in model_s.inputs})
-    theirs = _two_asset_steps(theirs_dag, ss=ss_s)
+    theirs = _two_asset_steps(sj, theirs_dag, ss=ss_s)
     assert ours["kinds"].count("SolvedBlock") == theirs["kinds"].count("SolvedBlock") == 3
     for k in ours_dag[1]:  # the steady-state DAG's calibration carries over
         assert np.all(np.isclose(ours["ss"][k], ours_dag[1][k])), k
@@ -532,6 +537,59 @@ def test_two_asset_tutorial(port, ssj_dag):
             # 1.2e-6: the standalone call and the one inside the model differentiate the
             # two-asset household with respect to different sets of inputs)
             assert rel_gap(ours["G_Js"][o][i], ours["G"][o][i]) < 1e-5, (o, i)
+            np.testing.assert_allclose(
+                ours["G_factored"][o][i], ours["G_Js"][o][i], rtol=0, atol=1e-10
+            )
     _agree(ours["dY"], theirs["dY"])
     for o in ("Y", "C", "pi", "K"):
         _agree(ours["lin"][o], theirs["lin"][o])
+
+
+def _hank_notebook_ss(lib, mod):
+    """The HANK tutorial's calibration: its own grid hetinput on hh_labor, the example's
+    other hetinputs and blocks, ``hybr`` on (beta, vphi) for asset and labor markets."""
+
+    def make_grid(rho_e, sd_e, nE, amin, amax, nA):
+        e_grid, pi_e, Pi = lib.grids.markov_rouwenhorst(rho=rho_e, sigma=sd_e, N=nE)
+        a_grid = lib.grids.agrid(amin=amin, amax=amax, n=nA)
+        return e_grid, pi_e, Pi, a_grid
+
+    hh = lib.hetblocks.hh_labor.hh
+    hh_ext = hh.add_hetinputs([make_grid, mod.transfers, mod.wages])
+    hh_ext = hh_ext.add_hetoutputs([mod.labor_supply])
+    common = [hh_ext, mod.firm, mod.monetary, mod.fiscal, mod.mkt_clearing]
+    hank_ss = lib.create_model([*common, mod.nkpc_ss], name="One-Asset HANK SS")
+    hank = lib.create_model([*common, mod.nkpc], name="One-Asset HANK")
+    calibration = {"eis": 0.5, "frisch": 0.5, "rho_e": 0.966, "sd_e": 0.5, "nE": 7,
+                   "amin": 0.0, "amax": 150, "nA": 100, "Y": 1.0, "Z": 1.0, "pi": 0.0,
+                   "mu": 1.2, "kappa": 0.1, "rstar": 0.005, "phi": 1.5, "B": 5.6}  # fmt: skip
+    unknowns_ss = {"beta": 0.986, "vphi": 0.8}
+    targets_ss = {"asset_mkt": 0, "labor_mkt": 0}
+    ss0 = hank_ss.solve_steady_state(calibration, unknowns_ss, targets_ss, solver="hybr")
+    return hank, ss0
+
+
+def test_hank_tutorial_calibration(port):
+    """Section 3 of the tutorial (nA = 100 instead of 500): the calibration DAG with
+    ``hybr``, Walras's law, the dynamic DAG's steady state, G to a monetary shock."""
+    mod_s = pytest.importorskip("sequence_jacobian.examples.hank")
+    hank, ss0 = _hank_notebook_ss(hd, port("hank"))
+    hank_s, ss0_s = _hank_notebook_ss(sj, mod_s)
+    for k in ("beta", "vphi"):
+        assert ss0[k] == pytest.approx(ss0_s[k], rel=1e-6), k
+    for k in ("asset_mkt", "labor_mkt"):
+        assert abs(ss0[k]) <= max(abs(ss0_s[k]), 1e-10), k
+    assert abs(ss0["goods_mkt"]) < 1e-7  # untargeted: Walras's law
+    ss = hank.steady_state(ss0)
+    with tight_households(hank_s):
+        ss_s = hank_s.steady_state({k: ss[k] for k in hank_s.inputs})
+    _same_ss(ss, ss_s, ["A", "C", "N", "NE", "Div", "Tax", "w", "nkpc_res"])
+    np.testing.assert_allclose(
+        ss.internals["hh"]["n"], ss_s.internals["hh"]["n"], rtol=1e-7
+    )  # labor supply policy of each skill type
+    args = (["pi", "w", "Y"], ["nkpc_res", "asset_mkt", "labor_mkt"], ["rstar", "Z"])
+    G = hank.solve_jacobian(ss, *args, T=T_HANK)
+    G_s = hank_s.solve_jacobian(ss_s, *args, T=T_HANK)
+    for o in ("Y", "pi", "C", "r", "w"):
+        _agree(G[o]["rstar"], G_s[o]["rstar"])
+        _agree(G[o]["Z"], G_s[o]["Z"])
