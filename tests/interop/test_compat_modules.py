@@ -234,10 +234,13 @@ def _scaled(x, a):
 
 def test_jacobian_skips_names_that_are_not_inputs_as_sequence_jacobian():
     """The two-asset tutorial asks its household for 'r', not one of its inputs: SSJ
-    skips it, and so does hetdag; asking for an output the block lacks still raises."""
+    skips it, and so does hetdag; asking only for non-inputs, or for an output the
+    block lacks, still raises."""
     ss = _scaled.steady_state({"x": 1.0, "a": 2.0})
     J = _scaled.jacobian(ss, ["x", "r"], T=3)
     assert list(J.inputs) == ["x"]
     np.testing.assert_allclose(np.asarray(J["y"]["x"].matrix(3)), 2.0 * np.eye(3))
     with pytest.raises(ModelSpecError, match="not an output"):
         _scaled.jacobian(ss, ["x"], outputs=["z"], T=3)
+    with pytest.raises(ModelSpecError, match=r"none of \['r'\] is an input"):
+        _scaled.jacobian(ss, ["r"], T=3)  # nothing asked is an input: a mistake
