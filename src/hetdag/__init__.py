@@ -5,6 +5,7 @@ Declare blocks with :func:`simple`, :func:`solved` and :func:`het`, combine them
 ``solve_impulse_linear`` and ``solve_impulse_nonlinear`` on the model.
 """
 
+from . import classes as classes
 from . import errors as errors
 from . import grids as grids
 from . import interpolate as interpolate
@@ -21,6 +22,10 @@ from .blocks import het as het
 from .blocks import simple as simple
 from .blocks import solved as solved
 from .blocks import young_step as young_step
+from .grids import agrid as agrid  # sequence-jacobian's top-level names (its tutorials use them)
+from .grids import markov_rouwenhorst as markov_rouwenhorst
+from .grids import markov_tauchen as markov_tauchen
+from .interpolate import interpolate_y as interpolate_y
 from .jacobians import FactoredJacobianDict as FactoredJacobianDict
 from .jacobians import JacobianDict as JacobianDict
 from .jacobians import ShiftMatrix as ShiftMatrix
@@ -45,6 +50,8 @@ __all__ = [
     "SolvedBlock",
     "SteadyState",
     "SteadyStateDict",
+    "agrid",
+    "classes",
     "combine",
     "create_model",
     "drawdag",
@@ -52,6 +59,9 @@ __all__ = [
     "grids",
     "het",
     "interpolate",
+    "interpolate_y",
+    "markov_rouwenhorst",
+    "markov_tauchen",
     "misc",
     "simple",
     "solved",

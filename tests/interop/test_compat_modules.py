@@ -192,3 +192,55 @@ def test_het_block_attributes_and_init_extras():
     assert "we" in fewer.inputs and "w" not in fewer.inputs
     with pytest.raises(ModelSpecError, match="no hetinput"):
         ours.remove_hetinputs("income")
+
+
+def test_top_level_names_of_sequence_jacobians_tutorials():
+    """``from sequence_jacobian import markov_rouwenhorst, agrid, interpolate_y`` (the
+    labor-search tutorial): the same routines as in hd.grids / hd.interpolate, giving
+    SSJ's values (SSJ warns that these names are deprecated; hetdag keeps them quietly)."""
+    assert hd.markov_rouwenhorst is grids.markov_rouwenhorst
+    assert hd.markov_tauchen is grids.markov_tauchen
+    assert hd.agrid is grids.agrid
+    assert hd.interpolate_y is hd.interpolate.interpolate_y
+    with pytest.warns(UserWarning, match="deprecated"):
+        theirs = sj.markov_rouwenhorst(rho=0.95, sigma=0.5, N=5)
+    for a, b in zip(hd.markov_rouwenhorst(rho=0.95, sigma=0.5, N=5), theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10)
+    with pytest.warns(UserWarning, match="deprecated"):
+        theirs = sj.agrid(amin=0.0, amax=50, n=100)
+    np.testing.assert_array_equal(hd.agrid(amin=0.0, amax=50, n=100), theirs)
+    x, xq = np.linspace(0, 1, 5), np.array([0.1, 0.55])
+    np.testing.assert_allclose(hd.interpolate_y(x, xq, x**2), [0.025, 0.3125])
+
+
+def test_classes_module_path_of_sequence_jacobian():
+    """``from sequence_jacobian.classes import FactoredJacobianDict`` (the two-asset
+    tutorial) ports by changing the import."""
+    from hetdag.classes import FactoredJacobianDict, ImpulseDict, JacobianDict, SteadyStateDict
+
+    assert FactoredJacobianDict is hd.FactoredJacobianDict
+    assert JacobianDict is hd.JacobianDict and ImpulseDict is hd.ImpulseDict
+    assert SteadyStateDict is hd.SteadyStateDict
+    assert hd.classes.FactoredJacobianDict is FactoredJacobianDict
+    for name in ("FactoredJacobianDict", "ImpulseDict", "JacobianDict", "SteadyStateDict"):
+        assert hasattr(sj.classes, name), name
+
+
+@hd.simple
+def _scaled(x, a):
+    y = a * x
+    return y
+
+
+def test_jacobian_skips_names_that_are_not_inputs_as_sequence_jacobian():
+    """The two-asset tutorial asks its household for 'r', not one of its inputs: SSJ
+    skips it, and so does hetdag; asking only for non-inputs, or for an output the
+    block lacks, still raises."""
+    ss = _scaled.steady_state({"x": 1.0, "a": 2.0})
+    J = _scaled.jacobian(ss, ["x", "r"], T=3)
+    assert list(J.inputs) == ["x"]
+    np.testing.assert_allclose(np.asarray(J["y"]["x"].matrix(3)), 2.0 * np.eye(3))
+    with pytest.raises(ModelSpecError, match="not an output"):
+        _scaled.jacobian(ss, ["x"], outputs=["z"], T=3)
+    with pytest.raises(ModelSpecError, match=r"none of \['r'\] is an input"):
+        _scaled.jacobian(ss, ["r"], T=3)  # nothing asked is an input: a mistake

@@ -112,3 +112,20 @@ def test_rename_suffix_and_dissolve(ks):
         hh.rename()
     with pytest.raises(ModelSpecError, match="dissolve"):
         model.solve_steady_state({}, {"beta": 0.98}, {"asset_mkt": 0}, dissolve=["x"])
+
+
+def test_block_impulses_return_the_shocked_inputs_as_sequence_jacobian(ks):
+    """``hh.impulse_nonlinear(ss, {'r': dr})['r']`` is the shock (SSJ's labor-search
+    tutorial plots ``td['s']``): all shocked inputs without ``outputs=``, those it names
+    with it; the same keys as SSJ's."""
+    (_, ss, model, *_), (_, ss_s, model_s, *_) = ks
+    hh = next(b for b in model.blocks if b.kind == "het")
+    hh_s = next(b for b in model_s.blocks if b.name == hh.name)
+    dr = {"r": 1e-4 * 0.8 ** np.arange(T)}
+    for method in ("impulse_nonlinear", "impulse_linear"):
+        ours, theirs = getattr(hh, method)(ss, dr), getattr(hh_s, method)(ss_s, dr)
+        assert set(ours) == set(theirs) and "r" in ours, method
+        np.testing.assert_array_equal(ours["r"], dr["r"])
+        ours = getattr(hh, method)(ss, dr, outputs=["C", "r"])
+        assert set(ours) == set(getattr(hh_s, method)(ss_s, dr, outputs=["C", "r"])) == {"C", "r"}
+        assert list(getattr(hh, method)(ss, dr, outputs=["C"])) == ["C"]

@@ -125,10 +125,11 @@ class SolveMixin:
         ss_initial: Mapping | None = None,
         **kwargs,
     ) -> ImpulseDict:
-        """Outputs along a path where ``inputs`` (deviations) move, nothing solved."""
+        """Outputs along a path where ``inputs`` (deviations) move, nothing solved; the
+        shocked inputs come back too (those named in ``outputs`` when it is given)."""
         with call_scope(options, Js, ss_initial, **block_kwargs(kwargs, self.name)):
             irf = self.impulse_nonlinear_partial(ss, inputs, internals)
-        return irf if outputs is None else _subset(irf, outputs)
+        return _with_inputs(irf, inputs, outputs)
 
     def impulse_linear(
         self,
@@ -139,10 +140,12 @@ class SolveMixin:
         options: Mapping[str, Mapping] | None = None,
         **kwargs,
     ) -> ImpulseDict:
-        """First-order partial-equilibrium response ``J @ inputs``, nothing solved."""
+        """First-order partial-equilibrium response ``J @ inputs``, nothing solved; the
+        shocked inputs come back too (those named in ``outputs`` when it is given)."""
         T = shock_horizon(inputs, self)
-        J = self.jacobian(ss, list(inputs), outputs, T=T, Js=Js, options=options, **kwargs)
-        return J @ inputs
+        outs = None if outputs is None else [o for o in outputs if o not in inputs]
+        J = self.jacobian(ss, list(inputs), outs, T=T, Js=Js, options=options, **kwargs)
+        return _with_inputs(J @ inputs, inputs, outputs)
 
     def partial_jacobians(
         self,
@@ -176,6 +179,15 @@ def _shocks(shocks, inputs, name: str):
     if shocks is None and inputs is None:
         raise ModelSpecError(f"Model {name!r}: no shock paths given (inputs=)")
     return shocks if shocks is not None else inputs
+
+
+def _with_inputs(irf: ImpulseDict, inputs: Mapping, outputs: Sequence[str] | None):
+    """As sequence-jacobian's Block methods answer: the shock paths first (all of them, or
+    those that ``outputs`` names), then the outputs."""
+    shocked = {k: v for k, v in inputs.items() if outputs is None or k in outputs}
+    if outputs is not None:
+        irf = _subset(irf, [o for o in outputs if o not in inputs])
+    return ImpulseDict({**shocked, **irf}, irf.T, irf.kind, irf.internals, irf.label)
 
 
 def _subset(irf: ImpulseDict, outputs: Sequence[str]) -> ImpulseDict:
