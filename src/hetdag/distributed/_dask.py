@@ -137,13 +137,20 @@ def pin_workers(client) -> dict:
 _PINNED: set = set()
 
 
+def _getenv(name: str) -> str | None:
+    # a module function: os.environ.get would be pickled with this process's environ
+    import os
+
+    return os.environ.get(name)
+
+
 def _pin_once(client) -> None:
     # workers started by local_cluster() carry HETDAG_PIN_WORKERS=1
     key = (id(client), client.scheduler.address if client.scheduler else None)
     if key in _PINNED:
         return
     _PINNED.add(key)
-    flags = client.run(os.environ.get, "HETDAG_PIN_WORKERS")
+    flags = client.run(_getenv, "HETDAG_PIN_WORKERS")
     if flags and all(v == "1" for v in flags.values()):
         pin_workers(client)
 
