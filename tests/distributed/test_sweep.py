@@ -1,5 +1,7 @@
 """Sweeps: serial in-process, and on a real LocalCluster started and stopped here."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -94,6 +96,11 @@ def test_local_cluster_equals_serial():
                 assert info["cache_writable"] and info["OPENBLAS_NUM_THREADS"] == "1"
                 assert info["NUMBA_NUM_THREADS"] == "1"
             par = check_results(sweep(ks_task(), GRID, client, progress=False))
+            # local_cluster's workers are pinned, each to its own CPU
+            affinity = client.run(os.sched_getaffinity, 0)
+            if len(os.sched_getaffinity(0)) >= 2:
+                assert sorted(len(a) for a in affinity.values()) == [1, 1]
+                assert len(set.union(*affinity.values())) == 2
             assert par.where.startswith("dask")
             assert len({p.worker for p in par}) == 2  # both workers took points
             for a, b in zip(serial, par):

@@ -9,6 +9,7 @@ the workers of a ``dask.distributed.Client`` (``LocalCluster`` on a laptop,
 from ._dask import ClientPool as ClientPool
 from ._dask import jobqueue_prologue as jobqueue_prologue
 from ._dask import local_cluster as local_cluster
+from ._dask import pin_workers as pin_workers
 from ._dask import warm_up as warm_up
 from ._dask import worker_environment as worker_environment
 from ._dask import worker_report as worker_report
@@ -27,6 +28,7 @@ __all__ = [
     "expand_grid",
     "jobqueue_prologue",
     "local_cluster",
+    "pin_workers",
     "run_point",
     "sweep",
     "warm_up",

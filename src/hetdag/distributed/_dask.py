@@ -49,6 +49,7 @@ def worker_environment(cache_dir: str | None = None) -> dict[str, str]:
         "OPENBLAS_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "HETDAG_PIN_THREADS": "0",
+        "HETDAG_PIN_WORKERS": "1",  # sweep() pins each worker to its own CPU
     }
 
 
@@ -97,12 +98,70 @@ def worker_report(client) -> dict:
     return client.run(_worker_info)
 
 
+def _pin_process(cpu: int) -> int:
+    import os
+
+    for tid in os.listdir("/proc/self/task"):  # every thread of the worker process
+        try:
+            os.sched_setaffinity(int(tid), {cpu})
+        except OSError:  # a thread that just ended
+            pass
+    return cpu
+
+
+def pin_workers(client) -> dict:
+    """Pin each worker of a one-machine cluster (a ``LocalCluster``) to its own CPU.
+
+    hetdag runs some numba kernels in threads, one per CPU the process may use; pinned,
+    n workers on n CPUs no longer run 2n threads. Does nothing (returns {}) when the
+    workers span several hosts or outnumber the CPUs: there the batch system assigns
+    cores. Linux only.
+    """
+    import os
+
+    if not hasattr(os, "sched_setaffinity") or not os.path.isdir("/proc/self/task"):
+        return {}
+    workers = client.scheduler_info()["workers"]
+    if len({w.get("host") for w in workers.values()}) != 1:
+        return {}
+    cpus = sorted(os.sched_getaffinity(0))
+    addresses = sorted(workers)
+    if len(addresses) > len(cpus):
+        return {}
+    out = {}
+    for cpu, address in zip(cpus, addresses):
+        out.update(client.run(_pin_process, cpu, workers=[address]))
+    return out
+
+
+_PINNED: set = set()
+
+
+def _getenv(name: str) -> str | None:
+    # a module function: os.environ.get would be pickled with this process's environ
+    import os
+
+    return os.environ.get(name)
+
+
+def _pin_once(client) -> None:
+    # workers started by local_cluster() carry HETDAG_PIN_WORKERS=1
+    key = (id(client), client.scheduler.address if client.scheduler else None)
+    if key in _PINNED:
+        return
+    _PINNED.add(key)
+    flags = client.run(_getenv, "HETDAG_PIN_WORKERS")
+    if flags and all(v == "1" for v in flags.values()):
+        pin_workers(client)
+
+
 def warm_up(client, task, params=None) -> dict:
     """Run ``task(**params)`` once on every worker (not through the scheduler's queue, so
     each worker gets one): imports, numba cache loads and first calls happen here, not in
     the first points of a sweep. Returns seconds per worker."""
     from ._sweep import run_point
 
+    _pin_once(client)
     out = client.run(run_point, task, -1, dict(params or {}))
     return {w: r.seconds for w, r in out.items()}
 
@@ -110,6 +169,7 @@ def warm_up(client, task, params=None) -> dict:
 def submit_points(client, task, points: list[dict], progress: bool) -> list:
     """Run every point on the client's workers; results in grid order."""
     distributed = _distributed()
+    _pin_once(client)
     from tqdm import tqdm
 
     from ._sweep import run_point

@@ -11,6 +11,7 @@ from ._covariance import all_covariances as all_covariances
 from ._covariance import build_full_covariance as build_full_covariance
 from ._covariance import log_likelihood as log_likelihood
 from ._draws import Draws as Draws
+from ._mode import EstimationWarning as EstimationWarning
 from ._mode import ModeResult as ModeResult
 from ._mode import find_mode as find_mode
 from ._mode import hessian as hessian
@@ -27,6 +28,7 @@ from ._sampling import sample as sample
 from ._shocks import AR1 as AR1
 from ._shocks import ARMA11 as ARMA11
 from ._shocks import ShockProcess as ShockProcess
+from ._support import TruncationError as TruncationError
 
 __all__ = [
     "AR1",
@@ -34,6 +36,7 @@ __all__ = [
     "Beta",
     "Draws",
     "EstimationProblem",
+    "EstimationWarning",
     "Gamma",
     "InvGamma",
     "ModeResult",
@@ -42,6 +45,7 @@ __all__ = [
     "Prior",
     "PriorError",
     "Priors",
+    "TruncationError",
     "Uniform",
     "all_covariances",
     "build_full_covariance",

@@ -15,10 +15,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -31,58 +29,10 @@ from ._covariance import all_covariances, log_likelihood
 from ._frozen import FrozenJacobianBlock
 from ._priors import Priors
 from ._shocks import ShockProcess
+from ._support import _LRU, _check_decay, _dense, _has_het, one_blas_thread
+from ._support import TruncationError as TruncationError
 
 _KINDS = ("shock", "measurement", "block", "het")
-_CONTROLLER: list = []  # threadpoolctl's controller, found once
-
-
-def one_blas_thread():
-    """Context: one BLAS thread (threadpoolctl, from the extra ``estimation``), else none.
-
-    The dense solves here are small (HANK's H_U is 900 x 900 with 3 right-hand sides):
-    OpenBLAS's threads cost more in wake-ups and spinning than they save, and on a
-    loaded 2-core machine a 3-column solve measured 90 ms on one thread against 600 ms
-    on two.
-    """
-    if not _CONTROLLER:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            _CONTROLLER.append(ThreadpoolController())
-        except ImportError:  # pragma: no cover - threadpoolctl comes with the extra
-            _CONTROLLER.append(None)
-    c = _CONTROLLER[0]
-    return contextlib.nullcontext() if c is None else c.limit(limits=1, user_api="blas")
-
-
-def _has_het(block) -> bool:
-    if isinstance(block, hd.HetBlock) or getattr(block, "costly_jacobian", False):
-        return True
-    nested = list(getattr(block, "blocks", []) or [])
-    for attr in ("block", "inner"):
-        b = getattr(block, attr, None)
-        if isinstance(b, hd.Block):
-            nested.append(b)
-    return any(_has_het(b) for b in nested)
-
-
-class _LRU(OrderedDict):
-    def __init__(self, size: int = 2):  # a default: pickle rebuilds it with no arguments
-        super().__init__()
-        self.size = size
-
-    def put(self, key, value):
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
-        return value
-
-    def hit(self, key):
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
-        return None
 
 
 class EstimationProblem:
@@ -618,28 +568,3 @@ class EstimationProblem:
 
 def vals_to_theta(problem: EstimationProblem, vals: dict) -> NDArray[np.float64]:
     return np.array([vals[p] for p in problem.names])
-
-
-def _dense(G, o: str, z: str, T: int) -> NDArray[np.float64]:
-    m = G[o].get(z) if o in G else None
-    if m is None:
-        return np.zeros((T, T))
-    return np.asarray(m, dtype=float) if isinstance(m, np.ndarray) else G.dense(o, z)
-
-
-class TruncationError(HetdagError, ValueError):
-    """Impulse responses have not died out by T."""
-
-
-def _check_decay(M: NDArray[np.float64], T: int, rel: float = 1e-3) -> None:
-    """Responses to a date-0 shock must die out by T (else the MA(T-1) truncation, or
-    the equilibrium's determinacy, fails)."""
-    peak = np.max(np.abs(M), axis=0)  # (n_obs, n_shocks)
-    tail = np.max(np.abs(M[-max(T // 20, 2) :]), axis=0)
-    bad = np.argwhere(tail > rel * np.maximum(peak, 1e-300))
-    if bad.size:
-        raise TruncationError(
-            f"impulse responses have not died out by T={T} (last 5% of periods within {rel:g} "
-            f"of their peak for observable/shock pairs {bad.tolist()}): an explosive or "
-            "indeterminate equilibrium, or a T too short for the persistence"
-        )
