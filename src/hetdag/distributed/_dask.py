@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 import tempfile
 
-from hetdag.errors import OptionalDependencyError
+from ..errors import OptionalDependencyError
+from ._point import run_point
 
 
 def _distributed():
@@ -159,8 +160,6 @@ def warm_up(client, task, params=None) -> dict:
     """Run ``task(**params)`` once on every worker (not through the scheduler's queue, so
     each worker gets one): imports, numba cache loads and first calls happen here, not in
     the first points of a sweep. Returns seconds per worker."""
-    from ._sweep import run_point
-
     _pin_once(client)
     out = client.run(run_point, task, -1, dict(params or {}))
     return {w: r.seconds for w, r in out.items()}
@@ -171,8 +170,6 @@ def submit_points(client, task, points: list[dict], progress: bool) -> list:
     distributed = _distributed()
     _pin_once(client)
     from tqdm import tqdm
-
-    from ._sweep import run_point
 
     # the task (a model, say) goes to each worker once, not with every point
     task_future = client.scatter(task, broadcast=True, hash=False)

@@ -1,7 +1,7 @@
 """Parameter sweeps: serially in-process, or on a Dask cluster through its Client.
 
 A sweep evaluates one task at every point of a grid of calibrations. Each point runs
-inside :func:`run_point`, which catches the task's exception and returns it with the
+inside :func:`~._point.run_point`, which catches the task's exception and returns it with the
 point's parameters, so one failed calibration never takes the others down with it.
 """
 
@@ -9,51 +9,14 @@ from __future__ import annotations
 
 import itertools
 import time
-import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from hetdag.errors import ModelSpecError
-
-
-@dataclass
-class PointResult:
-    """One grid point: its parameters, and either a value or the error it raised."""
-
-    index: int
-    params: dict
-    value: object = None
-    error: str | None = None
-    traceback: str | None = None
-    seconds: float = 0.0
-    worker: str = field(default="local")
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-def run_point(task: Callable, index: int, params: Mapping) -> PointResult:
-    """Call ``task(**params)``; an exception comes back as data, not raised."""
-    import os
-    import socket
-
-    t = time.perf_counter()
-    where = f"{socket.gethostname()}:{os.getpid()}"
-    try:
-        value = task(**params)
-    except Exception as err:  # noqa: BLE001 - reported per point, by design
-        return PointResult(
-            index,
-            dict(params),
-            error=f"{type(err).__name__}: {err}",
-            traceback=traceback.format_exc(),
-            seconds=time.perf_counter() - t,
-            worker=where,
-        )
-    return PointResult(index, dict(params), value, seconds=time.perf_counter() - t, worker=where)
+from ..errors import ModelSpecError
+from ..results._results import _pandas
+from ..utils._progress import show_progress
+from ._point import PointResult, run_point
 
 
 def expand_grid(parameter_grid) -> list[dict]:
@@ -117,8 +80,6 @@ class SweepResult(Sequence):
         """pandas DataFrame, one row per point in grid order: the parameters, each scalar
         in the task's result (a dict's scalar entries, or ``value``), ``error``,
         ``seconds``. Non-scalar results stay in ``values``."""
-        from hetdag.estimation._draws import _pandas
-
         pd = _pandas()
         rows = []
         for p in self.points:
@@ -178,8 +139,6 @@ def sweep(
     [[1, 10, 11], [2, 10, 12]]
     """
     from tqdm import tqdm
-
-    from hetdag.estimation._mode import show_progress
 
     progress = show_progress(progress)
     points = expand_grid(parameter_grid)

@@ -3,7 +3,9 @@
 ``all_covariances`` and ``log_likelihood`` keep sequence-jacobian's names, signatures
 and results. :class:`EstimationProblem` ties a model to data and priors and re-solves
 only what a parameter touches; :func:`find_mode` and :func:`sample` use it. Sampling with
-emcee needs the extra ``estimation`` (``pip install "hetdag[estimation]"``).
+emcee needs the extra ``estimation`` (``pip install "hetdag[estimation]"``). May import
+the public model API (``hetdag``, ``blocks``, ``jacobians``, ``errors``, ``utils``) and,
+lazily, ``distributed`` for a Dask pool; nothing imports it back.
 """
 
 from ._covariance import NotPositiveDefiniteError as NotPositiveDefiniteError

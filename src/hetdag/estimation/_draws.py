@@ -7,17 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-
-def _pandas():
-    try:
-        import pandas as pd
-    except ImportError as err:  # pragma: no cover - exercised only without pandas
-        from hetdag.errors import OptionalDependencyError
-
-        raise OptionalDependencyError(
-            "to_frame() needs pandas: pip install 'hetdag[frames]'"
-        ) from err
-    return pd
+from ..results._results import _pandas as _pandas
 
 
 def effective_sample_size(chains: NDArray[np.float64]) -> float:

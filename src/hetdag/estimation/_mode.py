@@ -17,6 +17,7 @@ from scipy import optimize
 
 from hetdag.errors import ConvergenceError, HetdagWarning
 
+from ..utils._progress import show_progress
 from ._problem import EstimationProblem
 
 
@@ -131,15 +132,6 @@ def _transforms(bounds):
         return x
 
     return to_x, to_u
-
-
-def show_progress(progress: bool | None) -> bool:
-    """``None``: show a bar when stderr is a terminal (as hetdag's solvers do)."""
-    if progress is None:
-        import sys
-
-        return bool(getattr(sys.stderr, "isatty", lambda: False)())
-    return bool(progress)
 
 
 def _progress(total: int | None, desc: str, enabled: bool | None):
