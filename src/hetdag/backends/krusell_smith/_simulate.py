@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
-from ...blocks._law_of_motion import young_step
+from ...blocks import young_step
 from ...errors import ModelSpecError
 
 __all__ = [
