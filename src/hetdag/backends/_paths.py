@@ -50,6 +50,7 @@ def simulate_policy(
     H: int = 1,
     pre_history: NDArray | None = None,
     errors: bool = True,
+    keep_histograms: bool = False,
 ) -> dict:
     """Simulate the histogram along ``z_path`` and measure Euler errors.
 
@@ -71,6 +72,8 @@ def simulate_policy(
         States before ``z_path[0]``, most recent last; default repeats ``z_path[0]``.
     errors : bool
         Also compute Euler errors (needs one more policy call per period and ``z'``).
+    keep_histograms : bool
+        Also return ``D_path`` (T, n_e, n_a), the histogram at the start of each period.
 
     Returns
     -------
@@ -113,6 +116,8 @@ def simulate_policy(
         if t < T - 1:
             D = Pi_cond[z, z_path[t + 1]].T @ post_all[t]
     out = {"K": K, "C": C, "r": r, "w": w, "D": D, "z_hist_end": hist[-1]}
+    if keep_histograms:
+        out["D_path"] = D_all
     if not errors:
         return out
     K_next = post_all.sum(axis=1) @ a_grid  # (T,)

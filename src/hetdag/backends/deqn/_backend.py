@@ -19,7 +19,7 @@ from ._ispline import mpc_consumption
 from ._network import coarse_matrix, init_mlp, n_inputs
 from ._policy import NetworkPolicy, params_to_numpy
 from ._solution import DeqnSolution, _as_histogram, draw_path
-from ._steady import household_at_capital
+from ._steady import warm_start
 from ._train import run_training
 
 _STATES = ("history", "histogram")
@@ -57,13 +57,17 @@ class DeqnBackend(GlobalBackend):
         refreshed per epoch; periods simulated per refresh.
     lr, lr_final, clip : Adam learning rate, cosine-decayed to ``lr * lr_final``; global
         gradient-norm clip.
-    mass_weight : float
-        Loss weights ``mass_weight * D + (1 - mass_weight) * uniform`` over grid points.
+    mass_weight, asset_weight : float
+        Loss weights over grid points: ``mass_weight`` on the histogram's mass,
+        ``asset_weight`` on its wealth share ``D a / K`` (aggregate capital is made of
+        it), the rest uniform.
     fb_eps : float
         Smoothing inside the Fischer–Burmeister square root.
     warm_start : bool
-        Start the head at the household block's policy at constant representative-agent
-        capital (else a generic schedule).
+        Start the head at the household block's own policy, and the simulations at its
+        stationary histogram, at the capital that households hold when capital is
+        frozen (:func:`~hetdag.backends.deqn._steady.warm_start`); else a generic MPC
+        schedule and all mass at the representative-agent capital.
     T_val, T_burn_val, eval_every, T_eval : validation path length (periods) after a
         burn-in; evaluate Euler errors on a ``T_eval`` path every ``eval_every`` epochs
         (0: never) for the history and the progress bar.
@@ -100,6 +104,7 @@ class DeqnBackend(GlobalBackend):
         lr_final: float = 0.01,
         clip: float = 1.0,
         mass_weight: float = 0.5,
+        asset_weight: float = 0.0,
         fb_eps: float = 1e-12,
         warm_start: bool = True,
         T_val: int = 10_000,
@@ -138,9 +143,17 @@ class DeqnBackend(GlobalBackend):
                 f"DEQN backend: batch ({batch}) and n_paths ({n_paths}) must not exceed "
                 f"n_buffer ({n_buffer})"
             )
-        if not (lr > 0 and clip > 0 and 0 <= mass_weight <= 1 and fb_eps >= 0):
+        if not (
+            lr > 0
+            and clip > 0
+            and mass_weight >= 0
+            and asset_weight >= 0
+            and mass_weight + asset_weight <= 1
+            and fb_eps >= 0
+        ):
             raise ModelSpecError(
-                "DEQN backend: need lr > 0, clip > 0, 0 <= mass_weight <= 1, fb_eps >= 0"
+                "DEQN backend: need lr > 0, clip > 0, mass_weight, asset_weight >= 0 with "
+                "mass_weight + asset_weight <= 1, fb_eps >= 0"
             )
         self.a_grid = None if a_grid is None else np.asarray(a_grid, dtype=np.float64)
         if self.a_grid is not None and (
@@ -172,6 +185,7 @@ class DeqnBackend(GlobalBackend):
             lr_final=float(lr_final),
             clip=float(clip),
             mass_weight=float(mass_weight),
+            asset_weight=float(asset_weight),
             fb_eps=float(fb_eps),
             warm_start=bool(warm_start),
             T_val=int(T_val),
@@ -206,7 +220,7 @@ class DeqnBackend(GlobalBackend):
         arrays["K_ref"] = jnp.asarray(econ.K_ref, dtype)
         return arrays
 
-    def _init_params(self, econ, arrays, key, c_target):
+    def _init_params(self, econ, arrays, key, c_target, K):
         """Network with zero output weights; the output bias fits ``c_target`` (n_z, n_e, n_a)
         across aggregate states at constant capital (or a generic schedule)."""
         cfg = self.cfg
@@ -216,7 +230,7 @@ class DeqnBackend(GlobalBackend):
         sizes = [n_inputs(cfg["state"], cfg["H"], n_e, cfg["n_coarse"]), *cfg["hidden"]]
         sizes.append(n_e * (nb + 2))
         if c_target is not None:
-            bias = fit_head(econ, arrays, c_target, bias)
+            bias = fit_head(econ, arrays, c_target, bias, K)
         return init_mlp(key, sizes, arrays["a_grid"].dtype, jnp.asarray(bias).ravel())
 
     # ------------------------------------------------------------------ solve
@@ -231,8 +245,12 @@ class DeqnBackend(GlobalBackend):
         arrays = self._arrays(econ)
         key = jax.random.PRNGKey(cfg["seed"])
         key, k_net, k_buf = jax.random.split(key, 3)
-        c_ss, _, D_ss, z0 = household_at_capital(econ, econ.K_ref)
-        params = self._init_params(econ, arrays, k_net, c_ss if cfg["warm_start"] else None)
+        if cfg["warm_start"]:
+            K_ws, c_ss, D_ss, z0 = warm_start(econ)
+        else:  # from scratch: generic head, all mass at the representative-agent capital
+            K_ws, c_ss, z0 = econ.K_ref, None, 0
+            D_ss = _point_mass(econ.a_grid, econ.K_ref, risk.e_dist[0])
+        params = self._init_params(econ, arrays, k_net, c_ss, K_ws)
         buffer = self._initial_buffer(arrays, D_ss, z0, params, k_buf)
 
         def evaluate(params, buffer):
@@ -290,13 +308,22 @@ class DeqnBackend(GlobalBackend):
         return {"z_hist": zh, "D": D}
 
 
-def fit_head(econ, arrays, c_target, bias, steps: int = 1500):
+def _point_mass(g, K: float, e_share) -> np.ndarray:
+    """Histogram (n_e, n_a): mass ``e_share`` at assets ``K`` (split by the lottery)."""
+    i = int(np.clip(np.searchsorted(g, K) - 1, 0, g.size - 2))
+    p = float(np.clip((g[i + 1] - K) / (g[i + 1] - g[i]), 0.0, 1.0))
+    D = np.zeros((len(e_share), g.size))
+    D[:, i], D[:, i + 1] = np.asarray(e_share) * p, np.asarray(e_share) * (1 - p)
+    return D
+
+
+def fit_head(econ, arrays, c_target, bias, K, steps: int = 1500):
     """Output bias (n_e, n_basis + 2) whose consumption best matches ``c_target``
-    (n_z, n_e, n_a) at constant representative-agent capital in every aggregate state."""
+    (n_z, n_e, n_a) at constant capital ``K`` in every aggregate state."""
     import optax
 
     n_z = econ.risk.n_z
-    r, w = econ.prices(np.full(n_z, econ.K_ref), np.arange(n_z))
+    r, w = econ.prices(np.full(n_z, K), np.arange(n_z))
     g = econ.a_grid
     coh = (1 + r)[:, None, None] * g + (w[:, None] * econ.risk.income)[:, :, None] - g[0]
     dtype = arrays["a_grid"].dtype

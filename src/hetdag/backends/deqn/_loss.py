@@ -82,9 +82,17 @@ def policy_residual(c, ap, c_next, R_next, P, a_grid, beta, eis):
     return c_euler / c - 1.0, (ap - a_grid[0]) / c
 
 
-def _weights(D, mass_weight):
+def _weights(D, a_grid, weights):
+    """Loss weights over grid points (n_e, n_a): a mix of the histogram's mass, its
+    wealth share ``D a / K`` (what aggregate capital is made of) and uniform."""
+    mass_w, asset_w = weights
     n = D.shape[-1] * D.shape[-2]
-    return mass_weight * D / D.sum() + (1.0 - mass_weight) / n
+    wealth = D * (a_grid - a_grid[0])
+    return (
+        mass_w * D / D.sum()
+        + asset_w * wealth / jnp.maximum(wealth.sum(), 1e-30)
+        + (1.0 - mass_w - asset_w) / n
+    )
 
 
 def residual_loss(params, batch, state, arrays, mass_weight, eps):
@@ -92,7 +100,7 @@ def residual_loss(params, batch, state, arrays, mass_weight, eps):
 
     def one(zh, D):
         g, s, _ = euler_residual(params, state, zh, D, arrays, eps)
-        w = _weights(D, mass_weight)
+        w = _weights(D, arrays["a_grid"], mass_weight)
         fb = fischer_burmeister(g, s, eps)
         return jnp.sum(w * fb * fb), jnp.sum(D * jnp.abs(fb)) / D.sum()
 
@@ -107,7 +115,9 @@ def regression_loss(params, batch, state, arrays, mass_weight, eps):
         K = D.sum(axis=0) @ arrays["a_grid"]
         c, _, _, _ = household_policy(params, state, zh, D, K, arrays)
         dev = c / target - 1.0
-        return jnp.sum(_weights(D, mass_weight) * dev * dev), jnp.sum(D * jnp.abs(dev)) / D.sum()
+        return jnp.sum(_weights(D, arrays["a_grid"], mass_weight) * dev * dev), jnp.sum(
+            D * jnp.abs(dev)
+        ) / D.sum()
 
     loss, err = jax.vmap(one)(batch["z_hist"], batch["D"], batch["target"])
     return jnp.mean(loss), {"loss": jnp.mean(loss), "fb_mean": jnp.mean(err)}

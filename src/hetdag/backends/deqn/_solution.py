@@ -224,6 +224,7 @@ class DeqnSolution(GlobalSolution):
         D0: ArrayLike | None = None,
         pre_history: ArrayLike | None = None,
         errors: bool = True,
+        keep_histograms: bool = False,
     ) -> dict:
         """Histogram simulation along ``z_path`` under the trained network.
 
@@ -249,6 +250,7 @@ class DeqnSolution(GlobalSolution):
             H,
             np.asarray(pre_history),
             errors,
+            keep_histograms,
         )
 
     # ------------------------------------------------------------ plot

@@ -31,7 +31,11 @@ def build_functions(cfg: dict, arrays: dict, optimizer):
     state = cfg["state"]
     loss_fn = residual_loss if cfg["training"] == "residual" else regression_loss
     loss_fn = partial(
-        loss_fn, state=state, arrays=arrays, mass_weight=cfg["mass_weight"], eps=cfg["fb_eps"]
+        loss_fn,
+        state=state,
+        arrays=arrays,
+        mass_weight=(cfg["mass_weight"], cfg["asset_weight"]),
+        eps=cfg["fb_eps"],
     )
 
     def step(params, opt_state, batch):

@@ -71,7 +71,13 @@ class KrusellSmithSolution(GlobalSolution):
         z = np.asarray(z, dtype=np.int64)
         return firm_prices(self["firm"], self["calibration"], K, risk.z[z], risk.L[z])
 
-    def simulate(self, z_path: ArrayLike, D0: ArrayLike | None = None, errors: bool = True):
+    def simulate(
+        self,
+        z_path: ArrayLike,
+        D0: ArrayLike | None = None,
+        errors: bool = True,
+        keep_histograms: bool = False,
+    ):
         """Histogram simulation along ``z_path`` under the solved policies.
 
         Capital comes from the histogram (not the rule); prices from the firm block at
@@ -94,6 +100,7 @@ class KrusellSmithSolution(GlobalSolution):
             cal["beta"],
             cal["eis"],
             errors=errors,
+            keep_histograms=keep_histograms,
         )
 
     def forecast(self, K: ArrayLike, z: int) -> NDArray[np.float64]:
