@@ -114,6 +114,10 @@ def test_euler_errors_on_a_policy_with_known_errors():
     want = np.abs(delta)
     want[0, 0] = 0.0
     np.testing.assert_allclose(err, want, rtol=1e-9, atol=1e-15)
+    a_hair = a_next.copy()
+    a_hair[0, 0] = 1e-9  # a hair above the limit, wants more: charged the hair, 1e-9 / c
+    err = euler_errors(c[None], a_hair[None], c_next[None], R, [z], Pi, g, beta, eis)[0]
+    assert err[0, 0] == pytest.approx(1e-9 / c[0, 0], rel=1e-6)
     c[0, 0] = c_euler[0, 0] * 1.25  # constrained but consuming too much: 1 - c_E/c = 0.2
     err = euler_errors(c[None], a_next[None], c_next[None], R, [z], Pi, g, beta, eis)[0]
     assert err[0, 0] == pytest.approx(0.2, rel=1e-12)

@@ -11,8 +11,11 @@ the unit-free error at each grid point is
           c'_{z'}(e', a')^{-1/\\sigma}\\big)^{-\\sigma}, \\qquad
     \\varepsilon = |c^E / c - 1|
 
-where the household is unconstrained, and ``max(0, 1 - c^E / c)`` where its savings sit
-at the borrowing limit (the Euler inequality ``c <= c^E`` may hold strictly there).
+when the household consumes too much (``c > c^E``), and ``min(c^E / c - 1, (a' -
+a_min) / c)`` when it consumes less than the Euler equation asks: the complementarity
+of the Euler inequality ``c <= c^E`` and the borrowing limit ``a' >= a_min``, in units of
+consumption. At the limit the error is zero; a household a hair above it (as a
+shape-preserving policy head puts it) is charged that hair, not the full Euler gap.
 ``c'`` is interpolated linearly in assets at the choice ``a'``. Statistics are
 weighted by the mass of the histogram at each point: log10 mean, median, 99th
 percentile, and the max over points carrying mass above ``mass_tol``.
@@ -59,11 +62,11 @@ def _euler_kernel(c, a_next, c_next, R_next, Pi_rows, a_grid, beta, eis, a_min, 
                             acc += p * cp ** (-1.0 / eis)
                     mu += R_next[t, zp] * acc
                 ce = (beta * mu) ** (-eis)
-                ratio = ce / c[t, e, k]
-                if x <= a_min + 1e-10 * (1.0 + abs(a_min)):
-                    out[t, e, k] = max(0.0, 1.0 - ratio)
-                else:
-                    out[t, e, k] = abs(ratio - 1.0)
+                g = ce / c[t, e, k] - 1.0
+                if g < 0.0:  # consumes more than the Euler equation allows
+                    out[t, e, k] = -g
+                else:  # wants to consume more: fine only as far as it is at the limit
+                    out[t, e, k] = min(g, max(x - a_min, 0.0) / c[t, e, k])
 
 
 def euler_errors(
@@ -100,7 +103,7 @@ def euler_errors(
     Returns
     -------
     ndarray, shape (T, n_e, n_a)
-        ``|c^E / c - 1|`` (unconstrained) or ``max(0, 1 - c^E / c)`` (at the limit).
+        ``1 - c^E / c`` where ``c > c^E``, else ``min(c^E / c - 1, (a' - a_min) / c)``.
     """
     c = np.ascontiguousarray(c, dtype=np.float64)
     a_next = np.ascontiguousarray(a_next, dtype=np.float64)

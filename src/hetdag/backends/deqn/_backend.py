@@ -52,7 +52,9 @@ class DeqnBackend(GlobalBackend):
         Hidden layer widths (tanh).
     n_basis, spline_shift : I-spline head: number of cubic I-splines and the shift in
         ``log(a - a_min + shift)``.
-    n_epochs, n_steps, batch, n_buffer, n_paths, n_sim : training schedule: epochs;
+    n_epochs, n_steps, batch, n_buffer, n_paths, n_sim : training schedule: epochs
+        (default 3,000 for the residual, 6,000 for time iteration, whose damped steps
+        move less per epoch);
         Adam steps per epoch; mini-batch size; replay buffer size; buffer entries
         refreshed per epoch; periods simulated per refresh.
     lr, lr_final, clip : Adam learning rate, cosine-decayed to ``lr * lr_final``; global
@@ -61,6 +63,9 @@ class DeqnBackend(GlobalBackend):
         Loss weights over grid points: ``mass_weight`` on the histogram's mass,
         ``asset_weight`` on its wealth share ``D a / K`` (aggregate capital is made of
         it), the rest uniform.
+    ti_step : float
+        Time iteration: each target stays within ``1 +- ti_step`` times the network's
+        current consumption (a trust region against a runaway iteration).
     fb_eps : float
         Smoothing inside the Fischer–Burmeister square root.
     warm_start : bool
@@ -94,7 +99,7 @@ class DeqnBackend(GlobalBackend):
         hidden: tuple[int, ...] = (64, 64),
         n_basis: int = 30,
         spline_shift: float = 0.5,
-        n_epochs: int = 3000,
+        n_epochs: int | None = None,
         n_steps: int = 10,
         batch: int = 16,
         n_buffer: int = 128,
@@ -105,6 +110,7 @@ class DeqnBackend(GlobalBackend):
         clip: float = 1.0,
         mass_weight: float = 0.5,
         asset_weight: float = 0.0,
+        ti_step: float = 0.02,
         fb_eps: float = 1e-12,
         warm_start: bool = True,
         T_val: int = 10_000,
@@ -122,6 +128,8 @@ class DeqnBackend(GlobalBackend):
             raise ModelSpecError(
                 f"DEQN backend: training must be one of {_TRAININGS}, got {training!r}"
             )
+        if n_epochs is None:
+            n_epochs = 3000 if training == "residual" else 6000
         ints = dict(
             H=H,
             n_coarse=n_coarse,
@@ -186,6 +194,7 @@ class DeqnBackend(GlobalBackend):
             clip=float(clip),
             mass_weight=float(mass_weight),
             asset_weight=float(asset_weight),
+            ti_step=float(ti_step),
             fb_eps=float(fb_eps),
             warm_start=bool(warm_start),
             T_val=int(T_val),

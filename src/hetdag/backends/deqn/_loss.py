@@ -125,12 +125,12 @@ def regression_loss(params, batch, state, arrays, mass_weight, eps):
 
 def continuation(params, state, z_hist, D, arrays):
     """What time iteration feeds the household block, for one state: c' on the grid
-    (n_z, n_e, n_a), R' (n_z,), and today's r and income y (n_e,)."""
+    (n_z, n_e, n_a), R' (n_z,), today's r, income y (n_e,) and consumption (n_e, n_a)."""
     a = arrays["a_grid"]
     K = D.sum(axis=0) @ a
-    _, ap, r, w = household_policy(params, state, z_hist, D, K, arrays)
+    c, ap, r, w = household_policy(params, state, z_hist, D, K, arrays)
     c_n, R_n = next_consumption(params, state, z_hist, D, ap, arrays)
-    return c_n, R_n, r, w * arrays["income"][z_hist[0]]
+    return c_n, R_n, r, w * arrays["income"][z_hist[0]], c
 
 
 def prices_at(K, z, arrays):  # re-export for the solution's checks

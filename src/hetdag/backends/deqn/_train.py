@@ -80,16 +80,18 @@ def build_functions(cfg: dict, arrays: dict, optimizer):
     return refresh, train, cont
 
 
-def egm_targets(econ, cont_out, z_now) -> np.ndarray:
+def egm_targets(econ, cont_out, z_now, step: float) -> np.ndarray:
     """Time-iteration targets (NumPy): the household block's own backward step fed with
-    ``Va_p = E[(1 + r') c'^{-1/eis}]``, the continuation the network implies."""
-    c_n, R_n, r, y = (np.asarray(x, dtype=np.float64) for x in cont_out)
+    ``Va_p = E[(1 + r') c'^{-1/eis}]``, the continuation the network implies, kept
+    within a factor ``1 +- step`` of the network's current consumption (a trust
+    region: one bad continuation cannot throw the regression far off)."""
+    c_n, R_n, r, y, c_now = (np.asarray(x, dtype=np.float64) for x in cont_out)
     Va_n = R_n[:, :, None, None] * c_n ** (-1.0 / econ.eis)  # (B, n_z, n_e, n_a)
     Va_p = np.einsum("bezf,bzfa->bea", econ.Pi4[z_now], Va_n)
     hh = econ.household
     values = {**econ.hh_values, "a_grid": econ.a_grid, "y": y, "r": r[:, None, None]}
     out = hh.backward_step(values, **{hh.backward[0] + "_p": Va_p})
-    return out["c"]
+    return np.clip(out["c"], c_now * (1 - step), c_now * (1 + step))
 
 
 def run_training(cfg, econ, arrays, params, buffer, key, evaluate, bar):
@@ -110,7 +112,7 @@ def run_training(cfg, econ, arrays, params, buffer, key, evaluate, bar):
         buffer = refresh(params, buffer, idx, k_sim)
         if cfg["training"] == "time_iteration":
             z_now = np.asarray(buffer["z_hist"][:, 0])
-            target = egm_targets(econ, cont(params, buffer), z_now)
+            target = egm_targets(econ, cont(params, buffer), z_now, cfg["ti_step"])
             buffer = {**buffer, "target": jnp.asarray(target, arrays["a_grid"].dtype)}
         params, opt_state, m = train(params, opt_state, buffer, k_train)
         loss = float(m["loss"])

@@ -75,13 +75,16 @@ class KrusellSmithSolution(GlobalSolution):
         self,
         z_path: ArrayLike,
         D0: ArrayLike | None = None,
+        pre_history: ArrayLike | None = None,
         errors: bool = True,
         keep_histograms: bool = False,
     ):
         """Histogram simulation along ``z_path`` under the solved policies.
 
         Capital comes from the histogram (not the rule); prices from the firm block at
-        that capital. ``D0`` (n_e, n_a) defaults to the stored histogram ``D``. Returns
+        that capital. ``D0`` (n_e, n_a) defaults to the stored histogram ``D``;
+        ``pre_history`` is accepted so that every backend's ``simulate`` takes the same
+        arguments, and ignored (the rule reads K and z only). Returns
         ``K, C, r, w`` (T,) paths, the final ``D`` and, with ``errors``, the Euler-error
         statistics ``euler`` (log10 mean, median, p99, max; mass-weighted) measured by
         the function every backend shares, with the prices realised along the path.
