@@ -54,7 +54,7 @@ class DeqnBackend(GlobalBackend):
     n_basis, spline_shift : I-spline head: number of cubic I-splines and the shift in
         ``log(a - a_min + shift)``.
     n_epochs, n_steps, batch, n_buffer, n_paths, n_sim : training schedule: epochs
-        (default 3,000 for the residual, 6,000 for time iteration, whose damped steps
+        (default 3,000 for the residual, 8,000 for time iteration, whose damped steps
         move less per epoch);
         Adam steps per epoch; mini-batch size; replay buffer size; buffer entries
         refreshed per epoch; periods simulated per refresh.
@@ -66,7 +66,8 @@ class DeqnBackend(GlobalBackend):
         it), the rest uniform.
     ti_step : float
         Time iteration: each target stays within ``1 +- ti_step`` times the network's
-        current consumption (a trust region against a runaway iteration).
+        current consumption (a trust region against a runaway iteration; on the DJJ
+        economy 0.02 left K 0.19% off Krusell–Smith on average, 0.01 0.06%).
     fb_eps : float
         Smoothing inside the Fischer–Burmeister square root.
     warm_start : bool
@@ -111,7 +112,7 @@ class DeqnBackend(GlobalBackend):
         clip: float = 1.0,
         mass_weight: float = 0.5,
         asset_weight: float = 0.0,
-        ti_step: float = 0.02,
+        ti_step: float = 0.01,
         fb_eps: float = 1e-12,
         warm_start: bool = True,
         T_val: int = 10_000,
@@ -130,7 +131,7 @@ class DeqnBackend(GlobalBackend):
                 f"DEQN backend: training must be one of {_TRAININGS}, got {training!r}"
             )
         if n_epochs is None:
-            n_epochs = 3000 if training == "residual" else 6000
+            n_epochs = 3000 if training == "residual" else 8000
         ints = dict(
             H=H,
             n_coarse=n_coarse,
