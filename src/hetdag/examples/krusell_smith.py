@@ -73,27 +73,42 @@ def shock(T: int = 300, rho: float = 0.9, size: float = 0.01) -> dict:
     return {"Z": size * rho ** np.arange(T)}
 
 
-def solve_aggregate_risk(**overrides):
-    """Krusell–Smith with aggregate risk, DJJ (2010) calibration, by the global backend.
+def solve_aggregate_risk(method: str = "krusell_smith", **overrides):
+    """Krusell–Smith with aggregate risk, DJJ (2010) calibration, by a global backend.
+
+    ``method`` picks the backend: ``"krusell_smith"`` (forecasting rule on an (a, K)
+    grid; :class:`~hetdag.backends.krusell_smith.KrusellSmithBackend`) or ``"deqn"``
+    (deep equilibrium nets; :class:`~hetdag.backends.deqn.DeqnBackend`, needs the
+    ``deqn`` extra). The model is the same: this module's ``firm`` and the shared EGM
+    ``household`` block.
 
     Keyword overrides go to :func:`~hetdag.backends.krusell_smith.djj_calibration`
     (``beta, eis, alpha, delta``), :func:`~hetdag.backends.krusell_smith.djj_aggregate_risk`
-    (``z, u, duration_z, duration_u, uu_good_to_bad, uu_bad_to_good, l_bar, mu``) or
-    :class:`~hetdag.backends.krusell_smith.KrusellSmithBackend` (grids, path lengths, seeds,
-    ``tol``, ``maxit``, ``progress``...). Uses this module's ``firm`` and the shared EGM
-    ``household`` block. Returns a ``KrusellSmithSolution``.
+    (``z, u, duration_z, duration_u, uu_good_to_bad, uu_bad_to_good, l_bar, mu``) or the
+    backend (grids, path lengths, seeds, ``tol``, ``progress``...). Returns the backend's
+    solution (a ``GlobalSolution``).
 
-    The backend's defaults apply: 200 asset points up to 1000, 6 points in K, the rule
-    estimated by OLS on a 100,000-period histogram path (seed 0, 1,000 dropped) and
+    The Krusell–Smith backend's defaults: 200 asset points up to 1000, 6 points in K, the
+    rule estimated by OLS on a 100,000-period histogram path (seed 0, 1,000 dropped) and
     the Den Haan statistic on an independent 10,000-period path (seed 1).
     """
     import inspect
 
     from ..backends.krusell_smith import djj_aggregate_risk, djj_calibration, solve_krusell_smith
+    from ..errors import ModelSpecError
     from ._household import household
 
+    if method not in ("krusell_smith", "deqn"):
+        raise ModelSpecError(
+            f"solve_aggregate_risk: method must be 'krusell_smith' or 'deqn', got {method!r}"
+        )
     cal = djj_calibration()
     risk_args = inspect.signature(djj_aggregate_risk).parameters
     risk_kw = {k: overrides.pop(k) for k in list(overrides) if k in risk_args}
     cal.update({k: overrides.pop(k) for k in list(overrides) if k in cal})
-    return solve_krusell_smith(household, firm, djj_aggregate_risk(**risk_kw), cal, **overrides)
+    risk = djj_aggregate_risk(**risk_kw)
+    if method == "deqn":
+        from ..backends.deqn import solve_deqn
+
+        return solve_deqn(household, firm, risk, cal, **overrides)
+    return solve_krusell_smith(household, firm, risk, cal, **overrides)

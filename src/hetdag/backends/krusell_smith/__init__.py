@@ -3,6 +3,9 @@
 from ._calibration import djj_aggregate_risk as djj_aggregate_risk
 from ._calibration import djj_calibration as djj_calibration
 from ._calibration import employment_transition as employment_transition
+from ._household import firm_prices as firm_prices
+from ._household import solve_household as solve_household
+from ._rule import estimate_rule as estimate_rule
 from ._simulate import den_haan_statistic as den_haan_statistic
 from ._simulate import draw_aggregate_path as draw_aggregate_path
 from ._simulate import rule_path as rule_path
@@ -10,9 +13,6 @@ from ._simulate import simulate_histogram as simulate_histogram
 from ._simulate import simulate_histogram_reference as simulate_histogram_reference
 from ._solution import KrusellSmithSolution as KrusellSmithSolution
 from ._solver import KrusellSmithBackend as KrusellSmithBackend
-from ._solver import estimate_rule as estimate_rule
-from ._solver import firm_prices as firm_prices
-from ._solver import solve_household as solve_household
 from ._solver import solve_krusell_smith as solve_krusell_smith
 
 __all__ = [
