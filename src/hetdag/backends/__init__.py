@@ -4,7 +4,9 @@
 a :class:`GlobalBackend` solves the household and firm blocks under that risk and
 returns a :class:`GlobalSolution`. Available: :mod:`hetdag.backends.krusell_smith`
 and :mod:`hetdag.backends.deqn` (deep equilibrium nets; needs the ``deqn`` extra and
-is imported on first use, so ``import hetdag`` never imports JAX).
+is imported on first use, so ``import hetdag`` never imports JAX). Backends may import
+``blocks`` (public names), ``errors``, ``results`` and ``utils``; nothing but
+``examples`` imports them.
 """
 
 from ._base import AggregateRisk as AggregateRisk

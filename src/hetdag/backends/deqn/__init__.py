@@ -3,7 +3,9 @@
 The network maps an encoding of the aggregate state (the last ``H`` aggregate shocks, or
 a coarse histogram plus ``z``) to a shape-preserving consumption policy on the
 household block's asset grid; aggregate capital comes from Young's histogram, so
-markets clear exactly. Needs the optional extra: ``pip install "hetdag[deqn]"``.
+markets clear exactly. Needs the optional extra: ``pip install "hetdag[deqn]"``. May
+import JAX and optax (here only), ``backends`` (the base and the shared accuracy and path
+code), ``blocks`` (public names), ``errors`` and ``utils``.
 """
 
 from ._jax import require_jax

@@ -1,4 +1,8 @@
-"""Krusell–Smith (1998) global solution: forecasting rule, (a, K) grid, Young histograms."""
+"""Krusell–Smith (1998) global solution: forecasting rule, (a, K) grid, Young histograms.
+
+May import ``backends`` (the base and the shared accuracy and path code), ``blocks``
+(public names), ``errors`` and ``utils``.
+"""
 
 from ._calibration import djj_aggregate_risk as djj_aggregate_risk
 from ._calibration import djj_calibration as djj_calibration
