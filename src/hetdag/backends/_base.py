@@ -30,7 +30,7 @@ from ..errors import ModelSpecError
 from ..results._results import _Result
 from ..utils.grids import markov_check
 
-__all__ = ["AggregateRisk", "GlobalBackend", "GlobalSolution"]
+__all__ = ["AggregateRisk", "GlobalBackend", "GlobalSolution", "firm_prices"]
 
 _CONSISTENCY_TOL = 1e-8
 
@@ -216,3 +216,27 @@ class GlobalBackend(ABC):
     ) -> GlobalSolution:
         """Solve the economy of ``household`` (het block), ``firm`` (simple block) and
         ``risk``, with parameters ``calibration``; raise ``ConvergenceError`` on failure."""
+
+
+def firm_prices(firm, calibration: Mapping, K: ArrayLike, Z: ArrayLike, L: ArrayLike):
+    """Evaluate the firm block (inputs ``K, L, Z`` + parameters) on arrays: ``(r, w)``,
+    for any backend (the firm is a simple block: it evaluates elementwise)."""
+    missing = [i for i in ("K", "L", "Z") if i not in firm.inputs]
+    missing += [o for o in ("r", "w") if o not in firm.outputs]
+    if missing:
+        raise ModelSpecError(
+            f"Global backend: firm block {firm.name!r} must take K, L, Z and return r, w; "
+            f"missing {missing}"
+        )
+    params = {}
+    for i in firm.inputs:
+        if i in ("K", "L", "Z"):
+            continue
+        if i not in calibration:
+            raise ModelSpecError(
+                f"Global backend: firm block {firm.name!r} needs {i!r} in the calibration"
+            )
+        params[i] = calibration[i]
+    K, Z, L = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (K, Z, L)))
+    out = firm.steady_state({**params, "K": K, "L": L, "Z": Z})
+    return np.broadcast_to(out["r"], K.shape).copy(), np.broadcast_to(out["w"], K.shape).copy()

@@ -14,33 +14,10 @@ from numpy.typing import NDArray
 
 from ...errors import ModelSpecError
 from ...utils.grids import stationary
-from .._base import AggregateRisk
+from .._base import AggregateRisk, firm_prices
 from ._ispline import ispline_basis
 
 _PROVIDED = ("a_grid", "y", "r")  # household inputs the backend fills in
-
-
-def firm_prices(firm, calibration: Mapping, K, Z, L) -> tuple[NDArray, NDArray]:
-    """Evaluate the firm block (inputs ``K, L, Z`` + parameters) on arrays: ``(r, w)``."""
-    missing = [i for i in ("K", "L", "Z") if i not in firm.inputs]
-    missing += [o for o in ("r", "w") if o not in firm.outputs]
-    if missing:
-        raise ModelSpecError(
-            f"DEQN backend: firm block {firm.name!r} must take K, L, Z and return r, w; "
-            f"missing {missing}"
-        )
-    params = {}
-    for i in firm.inputs:
-        if i in ("K", "L", "Z"):
-            continue
-        if i not in calibration:
-            raise ModelSpecError(
-                f"DEQN backend: firm block {firm.name!r} needs {i!r} in the calibration"
-            )
-        params[i] = calibration[i]
-    K, Z, L = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (K, Z, L)))
-    out = firm.steady_state({**params, "K": K, "L": L, "Z": Z})
-    return np.broadcast_to(out["r"], K.shape).copy(), np.broadcast_to(out["w"], K.shape).copy()
 
 
 def check_household(household, calibration: Mapping) -> dict:

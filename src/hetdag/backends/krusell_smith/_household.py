@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ...errors import ConvergenceError, ModelSpecError
 from ...utils.interpolate import interpolate_coord, interpolate_y
-from .._base import AggregateRisk
+from .._base import AggregateRisk, firm_prices
 
 __all__ = ["firm_prices", "solve_household"]
 
@@ -36,27 +36,6 @@ _PROVIDED = ("a_grid", "y", "r")  # household inputs the backend fills in
 
 
 # --------------------------------------------------------------- prices
-def firm_prices(firm, calibration: Mapping, K: ArrayLike, Z: ArrayLike, L: ArrayLike):
-    """Evaluate the firm block (inputs ``K, L, Z`` + parameters) for arrays: ``(r, w)``."""
-    missing = [i for i in ("K", "L", "Z") if i not in firm.inputs]
-    missing += [o for o in ("r", "w") if o not in firm.outputs]
-    if missing:
-        raise ModelSpecError(
-            f"Krusell-Smith backend: firm block {firm.name!r} must take K, L, Z and return "
-            f"r, w; missing {missing}"
-        )
-    params = {}
-    for i in firm.inputs:
-        if i in ("K", "L", "Z"):
-            continue
-        if i not in calibration:
-            raise ModelSpecError(
-                f"Krusell-Smith backend: firm block {firm.name!r} needs {i!r} in the calibration"
-            )
-        params[i] = calibration[i]
-    K, Z, L = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (K, Z, L)))
-    out = firm.steady_state({**params, "K": K, "L": L, "Z": Z})
-    return np.broadcast_to(out["r"], K.shape).copy(), np.broadcast_to(out["w"], K.shape).copy()
 
 
 # ------------------------------------------------------------ households
