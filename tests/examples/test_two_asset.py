@@ -305,3 +305,20 @@ def test_shock_and_example_fields(ex):
     assert ex.unknowns == ["r", "w", "Y"]
     assert ex.targets == ["asset_mkt", "fisher", "wnkpc"]
     assert set(ex.exogenous) <= set(ex.model.inputs)
+
+
+def test_the_examples_own_defaults_do_not_warn(ex):
+    """Issue 19 item 11: solving the two-asset example as it comes (no SOLVE_OPTIONS)
+    raises no determinacy warning at T = 300 (warnings are errors in this suite); asking
+    for the check still gives the inconclusive-at-300 warning, at the caller's line."""
+    import warnings
+
+    from hetdag.errors import DeterminacyWarning
+
+    shock = two_asset.shock(T=300)
+    ex.model.solve_impulse_linear(ex.ss, ex.unknowns, ex.targets, shock)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ex.model.solve_impulse_linear(ex.ss, ex.unknowns, ex.targets, shock, check_determinacy=True)
+    found = [w for w in caught if issubclass(w.category, DeterminacyWarning)]
+    assert found and found[0].filename == __file__

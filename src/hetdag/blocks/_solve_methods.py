@@ -71,7 +71,9 @@ class SolveMixin:
     ) -> JacobianDict:
         """General-equilibrium Jacobians ``G[o][z] = dO/dZ`` (T x T), by dU = -H_U^{-1} H_Z dZ."""
         with call_scope(options, Js, **split_block_options(kwargs)):
-            return solve_jacobian(self, ss, unknowns, targets, inputs, outputs, T, **kwargs)
+            return solve_jacobian(
+                self, ss, unknowns, targets, inputs, outputs, T, **_with_defaults(self, kwargs)
+            )
 
     def solve_impulse_linear(
         self,
@@ -89,7 +91,9 @@ class SolveMixin:
         (sequence-jacobian's ``inputs=``)."""
         shocks = _shocks(shocks, inputs, self.name)
         with call_scope(options, Js, **split_block_options(kwargs)):
-            return solve_impulse_linear(self, ss, unknowns, targets, shocks, outputs, **kwargs)
+            return solve_impulse_linear(
+                self, ss, unknowns, targets, shocks, outputs, **_with_defaults(self, kwargs)
+            )
 
     def solve_impulse_nonlinear(
         self,
@@ -111,7 +115,9 @@ class SolveMixin:
         """
         shocks = _shocks(shocks, inputs, self.name)
         with call_scope(options, Js, ss_initial, **split_block_options(kwargs)):
-            return solve_impulse_nonlinear(self, ss, unknowns, targets, shocks, outputs, **kwargs)
+            return solve_impulse_nonlinear(
+                self, ss, unknowns, targets, shocks, outputs, **_with_defaults(self, kwargs)
+            )
 
     # partial-equilibrium responses, as sequence-jacobian's Block methods
     def impulse_nonlinear(
@@ -171,6 +177,12 @@ class SolveMixin:
                     out[b.name] = b.jacobian(ss, ins, outs, T=T)
                     moving |= set(b.outputs)
         return out
+
+
+def _with_defaults(block, kwargs: dict) -> dict:
+    """``kwargs`` over the model's own solve defaults (``model.solve_defaults``, e.g. an
+    example whose determinacy check needs a longer horizon than its usual one)."""
+    return {**getattr(block, "solve_defaults", {}), **kwargs}
 
 
 def _shocks(shocks, inputs, name: str):
