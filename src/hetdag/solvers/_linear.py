@@ -12,14 +12,13 @@ follows as ``dO = J_OU dU + J_OZ dZ``.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy import linalg
-from scipy.linalg import lapack
 
 from ..errors import ModelSpecError
+from ..jacobians._factored import RCOND_MIN, lu_factor_checked
 from ..jacobians._jacobian_dict import JacobianDict, check_T
 from ..jacobians._shift import add, matmul
 from ..results import ImpulseDict
@@ -27,8 +26,6 @@ from ..results._results import in_fingerprint_scope
 from ._determinacy import check_determinacy
 from ._protocol import as_steady_state, shock_horizon
 from ._scope import scope_key
-
-_RCOND_MIN = 1e3 * np.finfo(float).eps
 
 
 def _names(x) -> list[str]:
@@ -77,26 +74,19 @@ class FactoredHU:
         if not np.all(np.isfinite(H_U)):
             raise ModelSpecError(f"Model {name!r}: H_U contains NaN or inf")
 
+    def _what(self) -> str:
+        return f"Model {self.name!r}: H_U (targets {self.targets} by unknowns {self.unknowns})"
+
     def _singular(self, rcond: float) -> np.linalg.LinAlgError:
         return np.linalg.LinAlgError(
-            f"Model {self.name!r}: H_U (targets {self.targets} by unknowns {self.unknowns}) "
-            f"is singular (reciprocal condition number {rcond:.1e}); check that each target "
-            "depends on the unknowns"
+            f"{self._what()} is singular (reciprocal condition number {rcond:.1e}); check "
+            "that each target depends on the unknowns"
         )
 
     @property
     def lu(self) -> tuple:
         if self._lu is None:
-            with warnings.catch_warnings():
-                # an exactly zero pivot is reported below, with the model's name
-                warnings.simplefilter("ignore", linalg.LinAlgWarning)
-                lu = linalg.lu_factor(self.H_U, check_finite=False)
-            # reciprocal condition number from the LU factors (pivot ratios are not a test
-            # of singularity: HANK's H_U at T=1000 has ratio 5e-20 but condition 3.5e3)
-            rcond, info = lapack.dgecon(lu[0], np.linalg.norm(self.H_U, 1), norm="1")
-            if info != 0 or not rcond > _RCOND_MIN:
-                raise self._singular(rcond)
-            self._lu = lu
+            self._lu = lu_factor_checked(self.H_U, self._what())
         return self._lu
 
     def solve(self, b: np.ndarray) -> np.ndarray:
@@ -123,7 +113,7 @@ class FactoredHU:
         growth = np.abs(X[:, live]).sum(axis=0) / b[live]
         with np.errstate(all="ignore"):  # inf or NaN growth: singular
             rcond = 1.0 / (np.linalg.norm(self.H_U, 1) * np.max(growth))
-        if not rcond > _RCOND_MIN:
+        if not rcond > RCOND_MIN:
             raise self._singular(rcond)
         return X[:, :-1]
 
