@@ -32,9 +32,9 @@ def lead(x, x_ss):
 def rbc_paths(K, L, Z, ss, extend=False):
     """Every RBC variable along a path, given levels of K, L, Z (plain NumPy).
 
-    ``extend=False`` pads leads of computed variables with their steady state (the
-    convention of nonlinear paths). ``extend=True`` is the convention of Jacobians:
+    ``extend=True`` is hetdag's convention, for linear and nonlinear paths alike:
     inputs beyond T sit at the steady state and variables at T are computed from them.
+    ``extend=False`` pads leads of computed variables with their steady state instead.
     """
     if extend:
         T = len(K)
@@ -195,10 +195,11 @@ def newton_reference(ss, Z, tol=1e-13, maxit=30):
     T = len(Z)
     x, _ = ss_vectors(ss, T)
     for _ in range(maxit):
-        H = residual(x, Z, ss)
+        H = residual(x, Z, ss, extend=True)
         if np.max(np.abs(H)) < tol:
             return x
-        x = x - np.linalg.solve(central_jacobian(lambda y: residual(y, Z, ss), x), H)
+        J = central_jacobian(lambda y: residual(y, Z, ss, extend=True), x)
+        x = x - np.linalg.solve(J, H)
     raise AssertionError(f"reference Newton did not converge: {np.max(np.abs(H))}")
 
 
@@ -210,11 +211,11 @@ def test_nonlinear_irf_matches_reference_newton(example):
     assert irf.max_residual <= 1e-10
     # hetdag's paths plugged into the independent residual function
     x_hd = np.concatenate([ss["K"] + irf["K"], ss["L"] + irf["L"]])
-    assert np.max(np.abs(residual(x_hd, ss["Z"] + dZ, ss))) <= 1e-10
+    assert np.max(np.abs(residual(x_hd, ss["Z"] + dZ, ss, extend=True))) <= 1e-10
 
     x = newton_reference(ss, ss["Z"] + dZ)
     np.testing.assert_allclose(x_hd, x, rtol=0, atol=1e-8)
-    ref = rbc_paths(x[:T], x[T:], ss["Z"] + dZ, ss)
+    ref = rbc_paths(x[:T], x[T:], ss["Z"] + dZ, ss, extend=True)
     levels = irf + ss
     for k in ("Y", "C", "r", "w", "I"):
         np.testing.assert_allclose(levels[k], ref[k], rtol=0, atol=1e-8, err_msg=k)

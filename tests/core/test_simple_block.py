@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import hetdag as hd
@@ -161,13 +161,19 @@ def random_shift(rng, shifts, T):
 
 
 def _infinite_product(ops, T, pad=40):
-    """T x T truncation of the product of the untruncated operators (horizon widened)."""
-    W = T + 2 * pad
-    dense = [np.asarray(ShiftMatrix(op.coeffs, W)) for op in ops]
+    """T x T truncation of the product of the operators on sequences that start at 0
+    and run on past T (dense matrices of the single shifts at a wider horizon)."""
+    W = T + pad
+    dense = []
+    for op in ops:
+        M = np.zeros((W, W))
+        for k, c in op.coeffs.items():
+            M += c * np.eye(W, k=k)
+        dense.append(M)
     prod = dense[0]
     for m in dense[1:]:
         prod = prod @ m
-    return prod[pad : pad + T, pad : pad + T]
+    return prod[:T, :T]
 
 
 @pytest.mark.parametrize(
@@ -182,9 +188,10 @@ def _infinite_product(ops, T, pad=40):
         ((9, -9), (-12, 11)),
     ],
 )
-def test_shift_products_compose_infinite_horizon_operators(sa, sb):
-    # convention: intermediate variables at or beyond T are computed from the inputs,
-    # so products are truncations of infinite-horizon products, not truncated products
+def test_shift_products_compose_operators_on_sequences_from_zero(sa, sb):
+    # convention: intermediate variables at or beyond T are computed from the inputs and
+    # those before 0 sit at the steady state, so products are truncations of products on
+    # sequences from 0 to infinity: S(+1) S(-1) = I, but S(-1) S(+1) = I without (0, 0)
     rng = np.random.default_rng(0)
     T = 10
     A, B = random_shift(rng, sa, T), random_shift(rng, sb, T)
@@ -194,8 +201,13 @@ def test_shift_products_compose_infinite_horizon_operators(sa, sb):
     np.testing.assert_allclose(np.asarray(matmul(A, B)), _infinite_product([A, B], T), atol=1e-14)
     ref = _infinite_product([A, B, A], T)
     np.testing.assert_allclose(np.asarray(A @ B @ A), ref, atol=1e-13)
-    # with a dense matrix (an HA block's T x T Jacobian) products are ordinary ones
+    np.testing.assert_allclose(np.asarray((A @ B) @ A), ref, atol=1e-13)
+    P = A @ B  # a product with terms that start below row 0 against dense matrices
     C = rng.normal(size=(T, T))
+    np.testing.assert_allclose(P @ C, np.asarray(P) @ C, atol=1e-13)
+    np.testing.assert_allclose(C @ P, C @ np.asarray(P), atol=1e-13)
+    np.testing.assert_allclose(np.asarray(P + C), np.asarray(P) + C, atol=1e-13)
+    # with a dense matrix (an HA block's T x T Jacobian) products are ordinary ones
     np.testing.assert_allclose(C @ A, C @ Ad, atol=1e-13)
     np.testing.assert_allclose(A @ C, Ad @ C, atol=1e-13)
     np.testing.assert_allclose(np.asarray(matmul(C, A)), C @ Ad, atol=1e-13)
@@ -204,6 +216,70 @@ def test_shift_products_compose_infinite_horizon_operators(sa, sb):
     np.testing.assert_allclose(np.asarray(2.5 * A), 2.5 * Ad, atol=1e-14)
     x = rng.normal(size=T)
     np.testing.assert_allclose(A @ x, Ad @ x, atol=1e-13)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    T=st.integers(1, 9),
+    chain=st.lists(
+        st.dictionaries(st.integers(-5, 5), st.floats(-2, 2, width=64), min_size=1, max_size=3),
+        min_size=2,
+        max_size=4,
+    ),
+    Tp=st.integers(1, 12),
+)
+def test_chains_of_shifts_equal_products_from_zero(T, chain, Tp):
+    """Any chain of simple-block Jacobians, at any horizon, and its transpose."""
+    ops = [ShiftMatrix(c, T) for c in chain]
+    P = ops[0]
+    for op in ops[1:]:
+        P = P @ op
+    ref = _infinite_product(ops, Tp, pad=25)
+    np.testing.assert_allclose(P.matrix(Tp), ref, atol=1e-10)
+    np.testing.assert_allclose(P.transpose().matrix(Tp), ref.T, atol=1e-10)
+    x = np.linspace(-1, 1, Tp)
+    np.testing.assert_allclose(P.matrix(Tp) @ x, P.apply(x), atol=1e-10)
+
+
+@settings(max_examples=150, deadline=None)
+@example(blocks=[({}, "dense"), ({-1: 1.0}, "shifts"), ({1: 1.0}, "shifts")], seed=0)
+@example(blocks=[({-1: 1.0}, "both"), ({2: 0.5}, "shifts")], seed=1)
+@given(
+    blocks=st.lists(
+        st.tuples(
+            st.dictionaries(st.integers(-3, 3), st.floats(-2, 2, width=64), max_size=3),
+            st.sampled_from(["shifts", "dense", "both"]),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    seed=st.integers(0, 10),
+)
+def test_forward_accumulation_keeps_rows_beyond_T(blocks, seed):
+    """A chain of blocks, each with shifts, a T x T Jacobian (like a heterogeneous-agent
+    block's: it reads inputs up to T-1 and is at the steady state from T on) or both
+    in parallel: the model's Jacobian equals the product of the operators at a wider
+    horizon, truncated. (Entries cut to T x T between blocks lose a lag of a T x T
+    block's output at T, or the shift part of a sum, which a lead then reads.)"""
+    from hetdag.jacobians._jacobian_dict import identity
+    from hetdag.jacobians._rows import add_rows, chain, public
+
+    rng = np.random.default_rng(seed)
+    T, W = 6, 40
+    cur, ref = identity(T), np.eye(W)
+    for coeffs, kind in blocks:
+        S, Sw = ShiftMatrix(coeffs, T), np.zeros((W, W))
+        for k, c in coeffs.items():
+            Sw += c * np.eye(W, k=k)
+        D = rng.normal(size=(T, T))
+        Dw = np.pad(D, (0, W - T))
+        if kind == "shifts":
+            cur, ref = chain(S, cur, T), Sw @ ref
+        elif kind == "dense":
+            cur, ref = chain(D, cur, T), Dw @ ref
+        else:
+            cur, ref = add_rows(chain(S, cur, T), chain(D, cur, T)), (Sw + Dw) @ ref
+    np.testing.assert_allclose(np.asarray(public(cur, T)), ref[:T, :T], atol=1e-9)
 
 
 def test_shift_matrix_dense_definition():

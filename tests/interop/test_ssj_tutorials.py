@@ -537,9 +537,13 @@ def test_two_asset_tutorial(port, ssj_dag):
         assert np.all(np.isclose(ours["ss"][k], ours_dag[1][k])), k
     assert ours_dag[1]["beta"] == pytest.approx(theirs_dag[1]["beta"], rel=1e-6)
     _same_ss(ours["ss"], ss_s, ["A", "B", "C", "K", "p", "pshare", "w", "N", "div"])
+    # the first half of the horizon: SSJ cuts at T the rows of variables that depend on
+    # a T x T block, hetdag keeps them (see test_ssj_examples); at T = 150 that moves
+    # the last rows and columns of this slowly decaying model by up to 2.5% of the peak
+    h = T_TA // 2
     for o in ("Y", "C", "r", "w", "pi", "K"):
         for i in ("rstar", "Z", "G"):
-            _agree(ours["G"][o][i], theirs["G"][o][i])
+            _agree(np.asarray(ours["G"][o][i])[:h, :h], np.asarray(theirs["G"][o][i])[:h, :h])
             # reusing the household's Jacobian: the same G to 1e-5 of its peak (measured
             # 1.2e-6: the standalone call and the one inside the model differentiate the
             # two-asset household with respect to different sets of inputs)
@@ -547,12 +551,17 @@ def test_two_asset_tutorial(port, ssj_dag):
             np.testing.assert_allclose(
                 ours["G_factored"][o][i], ours["G_Js"][o][i], rtol=0, atol=1e-10
             )
-    _agree(ours["dY"], theirs["dY"])
+    _agree(ours["dY"][:h], theirs["dY"][:h])
     for o in ("Y", "C", "pi", "K"):
-        _agree(ours["lin"][o], theirs["lin"][o])
-        _agree(ours["nonlin"][o], theirs["nonlin"][o])
-        # this small, the nonlinear response is a tenth of the linear one (to 1.4%, K)
-        assert rel_gap(ours["nonlin"][o], 0.1 * ours["lin"][o]) < 2e-2, o
+        _agree(ours["lin"][o][:h], theirs["lin"][o][:h])
+        # SSJ pads the leads of computed variables at T with their steady state along
+        # nonlinear paths, so its nonlinear K is 1.4% of the peak from its own linear K
+        # (a 2.5 bp shock); that error reaches back into the first half of the horizon
+        # for the slow K (3.6e-3 from ours there; Y, C, pi 2.3e-4)
+        _agree(ours["nonlin"][o][:h], theirs["nonlin"][o][:h], 5e-3 if o == "K" else G_TOL)
+        # this small, the nonlinear response is a tenth of the linear one, at every date
+        # (measured 3.7e-3, Y at t = 0: second order in the shock)
+        assert rel_gap(ours["nonlin"][o], 0.1 * ours["lin"][o]) < 5e-3, o
 
 
 def _hank_notebook_ss(lib, mod):

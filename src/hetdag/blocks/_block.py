@@ -5,7 +5,9 @@ implement three private methods; the public ones validate and cache:
 
 - ``_steady_state(values) -> (outputs, internals)``
 - ``_path(ss, paths, T, internals) -> (outputs, internals)``: levels in, levels out;
-  inputs absent from ``paths`` sit at the steady state.
+  inputs absent from ``paths`` sit at the steady state. Blocks with ``horizon_free``
+  (simple blocks and models) evaluate paths longer than T on their whole length; the
+  others are defined on T periods.
 - ``_jacobian(ss, inputs, T) -> JacobianDict`` for ``inputs`` a subset of ``self.inputs``.
 
 Also here: :class:`RemappedBlock`, the renamed view that ``Block.remap`` and
@@ -41,6 +43,10 @@ class Block(SolveMixin):
 
     kind: str = "block"
     costly_jacobian: bool = False  # see cached_jacobians_only
+    # outputs over any horizon n from inputs over n (simple blocks, models); the others
+    # (a T x T Jacobian) read inputs up to T only, and their outputs from T on are at
+    # the steady state
+    horizon_free: bool = False
     name: str
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
@@ -49,6 +55,10 @@ class Block(SolveMixin):
         self._jac_cache: dict = {}
 
     # ------------------------------------------------------------------ hooks
+    def lead_span(self, ss) -> int:
+        """Periods beyond the horizon that its outputs at T-1 read through leads."""
+        return 0
+
     def _steady_state(self, values: dict) -> tuple[dict, dict]:  # pragma: no cover
         raise NotImplementedError
 
@@ -252,6 +262,14 @@ def check_finite(outputs: Mapping, block: str, context: str) -> None:
             )
 
 
+def extend_path(x, ss_value, n: int) -> np.ndarray:
+    """``x`` followed by its steady state up to length n (``x`` itself if long enough)."""
+    x = np.asarray(x, dtype=float)
+    if len(x) >= n:
+        return x
+    return np.concatenate([x, np.full(n - len(x), float(ss_value))])
+
+
 class RemappedBlock(Block):
     """A view of ``block`` with variables renamed by ``mapping`` ({old: new})."""
 
@@ -265,6 +283,7 @@ class RemappedBlock(Block):
             block = block.block
         self.block = block
         self.kind = block.kind
+        self.horizon_free = block.horizon_free
         self.mapping = dict(mapping)
         self.back = {v: k for k, v in self.mapping.items()}
         self.name = name or block.name
@@ -297,6 +316,9 @@ class RemappedBlock(Block):
             (self.block.name if k == self.name else k): v for k, v in ss.internals.items()
         }
         return inner
+
+    def lead_span(self, ss) -> int:
+        return self.block.lead_span(self._to_inner(ss))
 
     def _path(self, ss, paths: dict, T: int, internals) -> tuple[dict, dict]:
         ints_req = {self.block.name if n == self.name else n for n in internals}

@@ -4,6 +4,12 @@ Inputs of a model are the variables its blocks read but no block produces;
 outputs are everything its blocks produce. Steady states and paths are evaluated
 block by block in topological order; Jacobians are accumulated forward:
 ``dO/dz = sum_i J_block[o][i] dI/dz``.
+
+Paths follow the Jacobians' truncation (:mod:`hetdag.jacobians._shift`): simple blocks
+are evaluated on T + L periods, L the longest chain of leads through them, with the
+inputs from T on at the steady state, so that a lead read at T-1 is computed, not
+padded; a block with a T x T Jacobian (heterogeneous-agent, solved) reads its inputs
+up to T and its outputs from T on are at the steady state.
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ from collections.abc import Mapping, Sequence
 
 from ..errors import ModelSpecError
 from ..graph._dag import build_graph, topological_order
-from ..jacobians._jacobian_dict import JacobianDict, compose, identity
-from ._block import Block, check_numeric
+from ..jacobians._jacobian_dict import JacobianDict, identity
+from ..jacobians._rows import compose, public
+from ._block import Block, check_numeric, extend_path
 from ._jacobian_block import as_block
 
 
@@ -21,9 +28,11 @@ class CombinedBlock(Block):
     """A model: blocks ordered along their DAG; usable as a block inside another model."""
 
     kind = "model"
+    horizon_free = True
 
     def __init__(self, blocks: Sequence[Block], name: str = "model"):
         super().__init__()
+        self._lead: int | None = None
         # a bare JacobianDict joins as a JacobianBlock (sequence-jacobian accepts one too)
         blocks = [as_block(b, j) for j, b in enumerate(blocks)]
         if not blocks:
@@ -89,19 +98,45 @@ class CombinedBlock(Block):
             internals.update(ints)
         return outputs, internals
 
+    def lead_span(self, ss) -> int:
+        """Periods beyond T that some block's inputs must be computed for: the longest
+        chain of leads through horizon-free blocks (a T x T block cuts a chain)."""
+        if self._lead is None:
+            need: dict[int, int] = {}
+            for j in reversed(range(len(self.blocks))):
+                b = self.blocks[j]
+                if not b.horizon_free:
+                    need[j] = 0
+                    continue
+                down = [
+                    need[c]
+                    for c in range(j + 1, len(self.blocks))
+                    if self.blocks[c].horizon_free
+                    and any(o in self.blocks[c].inputs for o in b.outputs)
+                ]
+                need[j] = b.lead_span(ss) + max(down, default=0)
+            self._lead = max(need.values(), default=0)
+        return self._lead
+
     def _path(self, ss, paths: dict, T: int, internals) -> tuple[dict, dict]:
-        paths = dict(paths)
+        n_in = max((len(v) for v in paths.values()), default=T)
+        n = n_in + self.lead_span(ss)
+        paths = {k: extend_path(v, ss[k], n) for k, v in paths.items()}
         outputs: dict = {}
         all_ints: dict = {}
         for b in self.blocks:
             mine = {i: paths[i] for i in b.inputs if i in paths}
             if not mine:
                 continue
-            out, ints = b._path(ss, mine, T, internals)
+            if b.horizon_free:
+                out, ints = b._path(ss, mine, T, internals)
+            else:
+                out, ints = b._path(ss, {i: v[:T] for i, v in mine.items()}, T, internals)
+                out = {k: extend_path(v, ss[k], n) for k, v in out.items()}
             paths.update(out)
             outputs.update(out)
             all_ints.update(ints)
-        return outputs, all_ints
+        return {k: v[:n_in] for k, v in outputs.items()}, all_ints
 
     def _jacobian(self, ss, inputs: list[str], T: int) -> JacobianDict:
         total: dict[str, dict[str, object]] = {z: {z: identity(T)} for z in inputs}
@@ -112,7 +147,7 @@ class CombinedBlock(Block):
                 continue
             Jb = b.jacobian(ss, relevant, T=T)
             total.update(compose(Jb, total, wanted))
-        nest = {o: total.get(o, {}) for o in self.outputs}
+        nest = {o: {z: public(m, T) for z, m in total.get(o, {}).items()} for o in self.outputs}
         return JacobianDict(nest, T, self.name)
 
     def solved(self, unknowns, targets, name: str | None = None, **kwargs):

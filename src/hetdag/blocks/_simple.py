@@ -2,8 +2,10 @@
 
 Inside a ``@simple`` function, ``x`` stands for ``x_t`` and ``x(k)`` for ``x_{t+k}``
 (``K(-1)`` is last period's capital, ``r(+1)`` next period's rate), and ``x.ss`` for its
-steady-state value (a constant: its derivative is zero). Along a path of length T,
-values before t = 0 and from t = T on sit at the steady state.
+steady-state value (a constant: its derivative is zero). Along a path of length n,
+values before t = 0 and from t = n on sit at the steady state; a model evaluates its
+simple blocks on n = T + (their leads) periods so that a lead read at T-1 is computed
+(see :mod:`hetdag.jacobians._shift` for the convention).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 from ..errors import ModelSpecError
 from ..jacobians._jacobian_dict import JacobianDict
 from ..jacobians._shift import ShiftMatrix
-from ._block import Block, check_finite
+from ._block import Block, check_finite, extend_path
 from ._parsing import (
     lagged_locals,
     read_inputs,
@@ -72,14 +74,16 @@ class _SteadyArray(np.ndarray):
 class _Path(np.ndarray):
     """A sequence x_0..x_{T-1}; ``x(k)`` shifts it, padding with the steady state."""
 
-    def __new__(cls, x, ss):
+    def __new__(cls, x, ss, record: list | None = None):
         obj = np.asarray(x, dtype=float).view(cls)
         obj._ss = ss
+        obj._record = record
         return obj
 
     def __array_finalize__(self, obj):
         # results of arithmetic are not inputs: their steady state is unknown here
         self._ss = None
+        self._record = None
 
     @property
     def ss(self):
@@ -92,6 +96,8 @@ class _Path(np.ndarray):
         if self._ss is None:
             raise TypeError("'_Path' object is not callable")
         x = np.asarray(self)
+        if self._record is not None:
+            self._record.append(k)
         if k == 0:
             return x
         out = np.full_like(x, self._ss)
@@ -129,6 +135,7 @@ class SimpleBlock(Block):
     """A block of explicit formulas; its Jacobian is a sum of shift operators."""
 
     kind = "simple"
+    horizon_free = True
 
     def __init__(self, f: Callable, name: str | None = None):
         super().__init__()
@@ -146,6 +153,23 @@ class SimpleBlock(Block):
                 f"Block {self.name!r}: {sorted(clash)} are both inputs and outputs"
             )
         self._symbolic = None
+        self._lead: int | None = None
+
+    def lead_span(self, ss) -> int:
+        """The largest lead ``k`` of any ``x(k)`` the function reads (0 without leads),
+        found by running it once on one-period paths at the steady state."""
+        if self._lead is None:
+            calls: list = []
+            args = [
+                _Path(np.full(1, float(ss[i])), ss[i], calls)
+                if np.ndim(ss[i]) == 0 and not isinstance(ss[i], (int, np.integer))
+                else _steady(ss[i])
+                for i in self.inputs
+            ]
+            with np.errstate(all="ignore"):
+                self._call(args)
+            self._lead = max([0, *(int(k) for k in calls)])
+        return self._lead
 
     def _call(self, args: list) -> dict:
         try:
@@ -189,10 +213,15 @@ class SimpleBlock(Block):
         return out, {}
 
     def _path(self, ss, paths: dict, T: int, internals) -> tuple[dict, dict]:
-        args = [_Path(paths[i], ss[i]) if i in paths else _steady(ss[i]) for i in self.inputs]
+        # on the paths' own length, which a model extends beyond T for leads
+        n = max((len(v) for v in paths.values()), default=T)
+        args = [
+            _Path(extend_path(paths[i], ss[i], n), ss[i]) if i in paths else _steady(ss[i])
+            for i in self.inputs
+        ]
         with np.errstate(all="ignore"):
             out = self._call(args)
-        out = {k: np.broadcast_to(np.asarray(v, dtype=float), (T,)).copy() for k, v in out.items()}
+        out = {k: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy() for k, v in out.items()}
         check_finite(out, self.name, "transition path")
         return out, {}
 

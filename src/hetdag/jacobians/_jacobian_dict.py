@@ -195,40 +195,6 @@ def _infer_T(d: Mapping[str, Mapping[str, object]], name: str) -> int:
     return max(shifts) if shifts else 0
 
 
-def compose(J_block: JacobianDict, J_total: dict[str, dict[str, object]], inputs_of_interest):
-    """Forward accumulation through one block.
-
-    For every block output o and every model-level input z,
-    ``dO/dz = sum_i J_block[o][i] @ dI/dz`` where ``dI/dz`` comes from ``J_total``
-    (which holds, for each variable computed so far, its derivative w.r.t. each z).
-    Dense-by-dense products for one block input i are done as a single product of
-    the stacked ``J_block[:, i]`` (rows) and stacked ``dI/dz`` (columns).
-    """
-    T = J_block.T
-    result: dict[str, dict[str, object]] = {o: {} for o in J_block._d}
-    for i in J_block.inputs:
-        upstream = {z: dz for z, dz in (J_total.get(i) or {}).items() if z in inputs_of_interest}
-        if not upstream:
-            continue
-        rows = [(o, row[i]) for o, row in J_block._d.items() if i in row]
-        dense_rows = [(o, m) for o, m in rows if not isinstance(m, ShiftMatrix)]
-        dense_cols = [(z, dz) for z, dz in upstream.items() if not isinstance(dz, ShiftMatrix)]
-        if len(dense_rows) * len(dense_cols) > 1:
-            big = np.vstack([m for _, m in dense_rows]) @ np.hstack([dz for _, dz in dense_cols])
-            for a, (o, _) in enumerate(dense_rows):
-                for b, (z, _) in enumerate(dense_cols):
-                    block = big[a * T : (a + 1) * T, b * T : (b + 1) * T]
-                    result[o][z] = add(result[o].get(z), block)
-            done = {(o, z) for o, _ in dense_rows for z, _ in dense_cols}
-        else:
-            done = set()
-        for o, m in rows:
-            for z, dz in upstream.items():
-                if (o, z) not in done:
-                    result[o][z] = add(result[o].get(z), matmul(m, dz))
-    return result
-
-
 def identity(T: int) -> ShiftMatrix:
     return ShiftMatrix({0: 1.0}, T)
 
