@@ -8,9 +8,12 @@ Oracles, independent of HARK's fake-news routine and of hetdag's solvers:
 - sequence-jacobian's G for a Krusell–Smith model holding the same HARK arrays in an
   ``sj.JacobianDict``.
 
-The household has no permanent shocks: with them, HARK 0.17.2's fake-news Jacobians
-under ``norm='PermShk'`` disagree with its own manual impulse responses (see
-``hetdag.interop.hark``); without, they agree with the brute force here to ~1e-4.
+The household is HARK's ``IndShockConsumerType`` with its income distribution built by
+HARK's HANK income constructor, which gives it a ``wage`` that multiplies labour income
+(``hetdag.interop.hark.wage_consumer_type``). It has no permanent shocks: with them,
+HARK 0.17.2's fake-news Jacobians under ``norm='PermShk'`` disagree with its own manual
+impulse responses (see ``hetdag.interop.hark``); without, they agree with the brute
+force here to ~1e-4 (the wage's to 7e-5).
 """
 
 import sys
@@ -31,9 +34,9 @@ GRIDS = {"kNrm": {"custom": K_GRID}, "cNrm": {"custom": C_GRID}}
 
 def make_agent():
     pytest.importorskip("HARK", reason="econ-ark is not installed (extra 'hark')")
-    from HARK.ConsumptionSaving.ConsIndShockModel import IndShockConsumerType
+    from hetdag.interop.hark import wage_consumer_type
 
-    agent = IndShockConsumerType(
+    agent = wage_consumer_type(
         cycles=0, LivPrb=[1.0], DiscFac=0.96, Rfree=[1.03], PermGroFac=[1.0],
         PermShkStd=[0.0], PermShkCount=1, TranShkCount=3, aXtraCount=30,
     )  # fmt: skip
@@ -50,7 +53,8 @@ def agent():
 def block(agent):
     from hetdag.interop.hark import hark_block
 
-    return hark_block(agent, ["Rfree", "DiscFac"], grids=GRIDS, T=T, solved=True, eps=EPS)
+    shocks = ["Rfree", "DiscFac", "wage"]
+    return hark_block(agent, shocks, grids=GRIDS, T=T, solved=True, eps=EPS)
 
 
 # ---------------------------------------------------------------- brute force
@@ -63,9 +67,11 @@ def lottery(x, grid):
 class BruteForce:
     """Histogram over k (assets carried into the period), shocks (psi, theta) from HARK.
 
-    Period t: m = R_t k / (G psi) + theta, c = cFunc_t(m), a = m - c, and a is spread
-    onto the k grid by a lottery. R_t is the return paid at the start of t; HARK's
-    period-t solver takes the return paid at the start of t+1 and that period's DiscFac.
+    Period t: m = R_t k / (G psi) + wage_t theta, c = cFunc_t(m), a = m - c, and a is
+    spread onto the k grid by a lottery. R_t is the return paid at the start of t and
+    wage_t scales the income received then; HARK's period-t solver takes the return and
+    the income distribution of t+1 (the latter rebuilt by HARK's own constructor at
+    wage_{t+1}) and that period's DiscFac.
     """
 
     def __init__(self, agent):
@@ -75,6 +81,7 @@ class BruteForce:
         shk = agent.IncShkDstn[0]
         self.psi, self.theta, self.prob = shk.atoms[0], shk.atoms[1], shk.pmv
         self.R, self.beta = agent.Rfree[0], agent.DiscFac
+        self._income: dict = {}
         D = np.full(len(K_GRID), 1 / len(K_GRID))
         for _ in range(20_000):
             D_next, A, C = self.period(D, agent.solution[0].cFunc, self.R)
@@ -83,9 +90,9 @@ class BruteForce:
             D = D_next
         self.D, self.A, self.C = D_next, A, C
 
-    def period(self, D, cFunc, R):
+    def period(self, D, cFunc, R, wage=1.0):
         G = self.agent.PermGroFac[0]
-        m = R * K_GRID[:, None] / (G * self.psi[None, :]) + self.theta[None, :]
+        m = R * K_GRID[:, None] / (G * self.psi[None, :]) + wage * self.theta[None, :]
         c = cFunc(m.ravel()).reshape(m.shape)
         a = m - c
         w = D[:, None] * self.prob[None, :]
@@ -95,18 +102,27 @@ class BruteForce:
         np.add.at(D_next, i + 1, w * (1 - pi))
         return D_next, float(np.sum(w * a)), float(np.sum(w * c))
 
+    def income(self, wage: float):
+        """The income distribution HARK builds at this wage (its own constructor)."""
+        import copy
+
+        if wage not in self._income:
+            other = copy.deepcopy(self.agent)
+            other.wage = [wage]
+            other.construct("IncShkDstn")
+            self._income[wage] = other.IncShkDstn[0]
+        return self._income[wage]
+
     def column(self, shock: str, s: int):
         ag = self.agent
         R = np.full(T + 1, self.R)
         beta = np.full(T, self.beta)
-        if shock == "Rfree":
-            R[s] += EPS
-        else:
-            beta[s] += EPS
+        wage = np.ones(T + 1)
+        {"Rfree": R, "DiscFac": beta, "wage": wage}[shock][s] += EPS
         sols, nxt = [None] * T, ag.solution[0]
         for t in range(T - 1, -1, -1):
             nxt = self.solve_one(
-                nxt, IncShkDstn=ag.IncShkDstn[0], LivPrb=ag.LivPrb[0], DiscFac=beta[t],
+                nxt, IncShkDstn=self.income(wage[t + 1]), LivPrb=ag.LivPrb[0], DiscFac=beta[t],
                 CRRA=ag.CRRA, Rfree=R[t + 1], PermGroFac=ag.PermGroFac[0],
                 BoroCnstArt=ag.BoroCnstArt, aXtraGrid=ag.aXtraGrid, vFuncBool=False,
                 CubicBool=False,
@@ -114,7 +130,7 @@ class BruteForce:
             sols[t] = nxt
         D, dA, dC = self.D, [], []
         for t in range(T):
-            D, A, C = self.period(D, sols[t].cFunc, R[t])
+            D, A, C = self.period(D, sols[t].cFunc, R[t], wage[t])
             dA.append((A - self.A) / EPS)
             dC.append((C - self.C) / EPS)
         return {"A": np.array(dA), "C": np.array(dC)}
@@ -130,7 +146,7 @@ def rel(a, b):
 
 
 # ---------------------------------------------------------------------- tests
-@pytest.mark.parametrize("shock, name", [("Rfree", "r"), ("DiscFac", "DiscFac")])
+@pytest.mark.parametrize("shock, name", [("Rfree", "r"), ("DiscFac", "DiscFac"), ("wage", "w")])
 @pytest.mark.parametrize("s", [0, 1, 2, 25])
 def test_columns_match_brute_force(block, brute, shock, name, s):
     cols = brute.column(shock, s)
@@ -139,9 +155,30 @@ def test_columns_match_brute_force(block, brute, shock, name, s):
         assert gap < 5e-4, (o, name, s, gap)  # measured <= 1.1e-4: HARK's eps = 1e-4
 
 
+@pytest.mark.parametrize("s", [0, 1, 2, 25])
+def test_wage_columns_against_harks_manual_response(agent, block, s):
+    """HARK's own ``calc_impulse_response_manually`` for a wage change at s (its
+    ``offset=False`` dating, rebuilding IncShkDstn) is the block's column s + 1: HARK's
+    manual routine dates the change by the solver period that first expects it."""
+    with _quiet():
+        manual = agent.calc_impulse_response_manually(
+            "wage", ["aNrm", "cNrm"], GRIDS, s=s, T_max=T, solved=True,
+            construct=["IncShkDstn"], offset=False, eps=EPS,
+        )  # fmt: skip
+    for o, m in zip(["A", "C"], manual):
+        gap = rel(block.J[o]["w"][:, s + 1], m)
+        assert gap < 5e-4, (o, s, gap)
+
+
+def _quiet():
+    from hetdag.interop.hark import quiet_hark
+
+    return quiet_hark()
+
+
 def test_timing_and_names(block, agent):
-    assert block.offset == {"r": True, "DiscFac": False}
-    assert set(block.inputs) == {"r", "DiscFac"} and set(block.outputs) == {"A", "C"}
+    assert block.offset == {"r": True, "DiscFac": False, "w": True}
+    assert set(block.inputs) == {"r", "DiscFac", "w"} and set(block.outputs) == {"A", "C"}
     assert block.ss_values["r"] == pytest.approx(agent.Rfree[0] - 1, abs=1e-15)
 
 
@@ -158,6 +195,11 @@ def test_levels_scale_outputs(agent, block):
     )
     assert b2.ss_values["A"] == pytest.approx(2 * block.ss_values["A"], rel=1e-10)
     np.testing.assert_allclose(b2.J["A"]["r"], 2 * block.J["A"]["r"][:10, :10], atol=1e-10)
+    b3 = hark_block(agent, ["wage"], ["aNrm"], GRIDS, T=10, solved=True, input_scale={"wage": 0.8})
+    assert b3.ss_values["w"] == pytest.approx(0.8, abs=1e-15)
+    np.testing.assert_allclose(b3.J["A"]["w"], block.J["A"]["w"][:10, :10] / 0.8, atol=1e-10)
+    with pytest.raises(ModelSpecError, match=r"input_scale names 'Rfree'.*\['wage'\]"):
+        hark_block(agent, ["wage"], grids=GRIDS, T=5, solved=True, input_scale={"Rfree": 2.0})
 
 
 def ks_parts(block):
@@ -172,13 +214,16 @@ def test_ks_g_matches_sequence_jacobian(block):
     sj = pytest.importorskip("sequence_jacobian")
     from sequence_jacobian.examples import krusell_smith as sj_ks
 
-    hh = hd.JacobianBlock(block.J.subset(["A", "C"], ["r"]), ss=block.ss_values, name="hh")
+    hh = hd.JacobianBlock(block.J.subset(["A", "C"], ["r", "w"]), ss=block.ss_values, name="hh")
     model = hd.create_model([hh, krusell_smith.firm, krusell_smith.mkt_clearing])
     ss = model.steady_state(ks_parts(block))
+    assert ss["w"] == pytest.approx(block.ss_values["w"], abs=1e-12)  # w L = 1
     assert abs(ss["asset_mkt"]) < 1e-12 and abs(ss["goods_mkt"]) < 1e-12
     G = model.solve_jacobian(ss, ["K"], ["asset_mkt"], ["Z"], T=T)
 
-    J_sj = sj.JacobianDict({o: {"r": np.asarray(block.J[o]["r"])} for o in ["A", "C"]}, name="hh")
+    J_sj = sj.JacobianDict(
+        {o: {i: np.asarray(block.J[o][i]) for i in ("r", "w")} for o in ["A", "C"]}, name="hh"
+    )
     model_sj = sj.create_model([J_sj, sj_ks.firm, sj_ks.mkt_clearing])
     ss_sj = sj.SteadyStateDict({k: float(v) for k, v in ss.items()})
     G_sj = model_sj.solve_jacobian(ss_sj, ["K"], ["asset_mkt"], ["Z"], T=T)

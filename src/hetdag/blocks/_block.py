@@ -34,7 +34,8 @@ from ..solvers._protocol import (
     shock_horizon,
     warn_grid_edges,
 )
-from ..solvers._scope import block_kwargs, call_scope, given_jacobian, no_dissolve, scope_key
+from ..solvers._scope import block_kwargs, call_scope, given_jacobian, scope_key
+from ._dissolve import dissolve_view
 from ._solve_methods import SolveMixin
 
 
@@ -109,13 +110,15 @@ class Block(SolveMixin):
         """Evaluate the block at given inputs (no solving) and return every variable.
 
         ``options={block: {...}}`` and keyword options (``backward_tol``, ...) apply to
-        this call only, as in sequence-jacobian.
+        this call only, as in sequence-jacobian. ``dissolve=[name, ...]``: those solved
+        blocks are evaluated at their unknowns' values in ``calibration`` instead of being
+        solved (see :mod:`hetdag.blocks._dissolve`).
         """
-        no_dissolve(dissolve, self.name)
-        values = self._check_calibration(calibration)
+        block = dissolve_view(self, dissolve)
+        values = block._check_calibration(calibration)
         with call_scope(options, **block_kwargs(kwargs, self.name)):
-            outputs, internals = self._steady_state(values)
-        warn_grid_edges(self, internals)
+            outputs, internals = block._steady_state(values)
+        warn_grid_edges(block, internals)
         return SteadyState({**values, **outputs}, internals)
 
     @in_fingerprint_scope

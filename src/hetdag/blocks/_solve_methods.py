@@ -16,8 +16,9 @@ from ..results import ImpulseDict, SteadyState
 from ..solvers._linear import solve_impulse_linear, solve_jacobian
 from ..solvers._nonlinear import solve_impulse_nonlinear
 from ..solvers._protocol import shock_horizon
-from ..solvers._scope import block_kwargs, call_scope, no_dissolve, split_block_options
+from ..solvers._scope import block_kwargs, call_scope, split_block_options
 from ..solvers._steady_state import solve_steady_state
+from ._dissolve import check_dissolved_unknowns, dissolve_view
 
 
 class SolveMixin:
@@ -45,8 +46,11 @@ class SolveMixin:
         sequence-jacobian's ``ttol`` is ``tol`` (targets' tolerance); ``ctol`` (its
         tolerance for helper blocks) and ``constrained_method``/``constrained_kwargs``
         have no counterpart and are accepted but unused; ``verbose`` shows progress.
+        ``dissolve=[name, ...]``: those solved blocks are not solved inside; their unknowns
+        take values from ``calibration`` or from ``unknowns`` (see
+        :mod:`hetdag.blocks._dissolve`), their targets may be among ``targets``.
         """
-        no_dissolve(dissolve, self.name)
+        block = dissolve_view(self, dissolve)
         for k in ("constrained_method", "constrained_kwargs"):
             kwargs.pop(k, None)
         if ttol is not None:
@@ -55,7 +59,9 @@ class SolveMixin:
             kwargs.setdefault("progress", bool(verbose))
         del ctol
         with call_scope(options, **split_block_options(kwargs)):
-            return solve_steady_state(self, calibration, unknowns, targets, solver=solver, **kwargs)
+            return solve_steady_state(
+                block, calibration, unknowns, targets, solver=solver, **kwargs
+            )
 
     def solve_jacobian(
         self,
@@ -67,12 +73,19 @@ class SolveMixin:
         T: int = 300,
         Js: Mapping[str, JacobianDict] | None = None,
         options: Mapping[str, Mapping] | None = None,
+        *,
+        dissolve: Sequence[str] | None = None,
         **kwargs,
     ) -> JacobianDict:
-        """General-equilibrium Jacobians ``G[o][z] = dO/dZ`` (T x T), by dU = -H_U^{-1} H_Z dZ."""
+        """General-equilibrium Jacobians ``G[o][z] = dO/dZ`` (T x T), by dU = -H_U^{-1} H_Z dZ.
+
+        ``dissolve``: solved blocks whose unknowns and targets are among ``unknowns`` and
+        ``targets`` (see :mod:`hetdag.blocks._dissolve`).
+        """
+        block = _dissolved(self, dissolve, unknowns, targets)
         with call_scope(options, Js, **split_block_options(kwargs)):
             return solve_jacobian(
-                self, ss, unknowns, targets, inputs, outputs, T, **_with_defaults(self, kwargs)
+                block, ss, unknowns, targets, inputs, outputs, T, **_with_defaults(self, kwargs)
             )
 
     def solve_impulse_linear(
@@ -85,14 +98,17 @@ class SolveMixin:
         Js: Mapping[str, JacobianDict] | None = None,
         options: Mapping[str, Mapping] | None = None,
         inputs: Mapping[str, np.ndarray] | None = None,
+        *,
+        dissolve: Sequence[str] | None = None,
         **kwargs,
     ) -> ImpulseDict:
         """First-order impulse responses (deviations) to the shock paths ``shocks``
-        (sequence-jacobian's ``inputs=``)."""
+        (sequence-jacobian's ``inputs=``); ``dissolve`` as in :meth:`solve_jacobian`."""
         shocks = _shocks(shocks, inputs, self.name)
+        block = _dissolved(self, dissolve, unknowns, targets)
         with call_scope(options, Js, **split_block_options(kwargs)):
             return solve_impulse_linear(
-                self, ss, unknowns, targets, shocks, outputs, **_with_defaults(self, kwargs)
+                block, ss, unknowns, targets, shocks, outputs, **_with_defaults(self, kwargs)
             )
 
     def solve_impulse_nonlinear(
@@ -106,17 +122,21 @@ class SolveMixin:
         options: Mapping[str, Mapping] | None = None,
         inputs: Mapping[str, np.ndarray] | None = None,
         ss_initial: Mapping | None = None,
+        *,
+        dissolve: Sequence[str] | None = None,
         **kwargs,
     ) -> ImpulseDict:
         """Perfect-foresight transition (deviations) solving H(U, Z) = 0 for all t < T.
 
         ``ss_initial``: the steady state the economy starts from (heterogeneous-agent
-        blocks start from its histogram); deviations are still from ``ss``.
+        blocks start from its histogram); deviations are still from ``ss``. ``dissolve``
+        as in :meth:`solve_jacobian`.
         """
         shocks = _shocks(shocks, inputs, self.name)
+        block = _dissolved(self, dissolve, unknowns, targets)
         with call_scope(options, Js, ss_initial, **split_block_options(kwargs)):
             return solve_impulse_nonlinear(
-                self, ss, unknowns, targets, shocks, outputs, **_with_defaults(self, kwargs)
+                block, ss, unknowns, targets, shocks, outputs, **_with_defaults(self, kwargs)
             )
 
     # partial-equilibrium responses, as sequence-jacobian's Block methods
@@ -177,6 +197,12 @@ class SolveMixin:
                     out[b.name] = b.jacobian(ss, ins, outs, T=T)
                     moving |= set(b.outputs)
         return out
+
+
+def _dissolved(block, dissolve, unknowns, targets):
+    view = dissolve_view(block, dissolve)
+    check_dissolved_unknowns(block, dissolve, unknowns, targets)
+    return view
 
 
 def _with_defaults(block, kwargs: dict) -> dict:

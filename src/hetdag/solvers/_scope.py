@@ -41,15 +41,6 @@ def split_block_options(kwargs: dict) -> dict:
     return {k: kwargs.pop(k) for k in list(kwargs) if k in BLOCK_OPTIONS}
 
 
-def no_dissolve(dissolve, name: str) -> None:
-    if dissolve:
-        raise ModelSpecError(
-            f"Block {name!r}: dissolve={list(dissolve)} is not supported; solve the inner "
-            "problem of those solved blocks (the default), or build the model from their "
-            "inner blocks and add their unknowns and targets to the outer solve"
-        )
-
-
 def block_kwargs(kwargs: dict, name: str) -> dict:
     """Keyword options of a block method; anything else is a mistake worth naming."""
     opts = split_block_options(kwargs)
