@@ -217,3 +217,22 @@ def test_jacobians_are_the_derivatives_of_the_nonlinear_paths_at_every_date():
                 fd = (up[o] - dn[o]) / (2 * h)
                 col = np.asarray(J[o][z])[:, s] if z in J[o] else np.zeros(T)
                 np.testing.assert_allclose(col, fd, rtol=0, atol=2e-6, err_msg=f"{o}/{z} col {s}")
+
+
+def test_a_model_nested_in_a_model_keeps_its_rows_beyond_T():
+    """The same check when the household and the mixing blocks form a model that is
+    itself a block of the outer model, which reads their outputs with leads."""
+    ex = krusell_smith.example(n_e=3, n_a=40)
+    inner = hd.create_model([*ex.model.blocks, mixed], name="inner")
+    model = hd.create_model([inner, expect, realised, use_assets], name="outer")
+    ss = model.steady_state({k: ex.ss[k] for k in model.inputs})
+    T = 30
+    J = model.jacobian(ss, ["K"], ["spread"], T=T)
+    h = 1e-6
+    for s in (0, 1, 2, T - 2, T - 1):
+        dz = np.zeros(T)
+        dz[s] = h
+        up = model.impulse_nonlinear_partial(ss, {"K": dz})
+        dn = model.impulse_nonlinear_partial(ss, {"K": -dz})
+        fd = (up["spread"] - dn["spread"]) / (2 * h)
+        np.testing.assert_allclose(np.asarray(J["spread"]["K"])[:, s], fd, rtol=0, atol=2e-6)

@@ -6,8 +6,9 @@ model's inputs 0..T-1: the block's own outputs are at the steady state from T on
 a lag of them is not (``A_lag_T = A_{T-1}``), nor is a sum with shifts (``piw_T`` reads
 ``w_{T-1}``). Such entries are :class:`Rows`, shifts plus an (n, T) matrix with
 n >= T; a simple block's shifts act on all n rows, a T x T block reads the first T
-(its inputs are cut at T). The model hands out T x T truncations at the end. This is
-the linear counterpart of evaluating a model's simple blocks on T + L periods.
+(its inputs are cut at T). The model hands out T x T truncations at the end, as
+:class:`RowsArray`, which remember the rows for a model nested in another model. This
+is the linear counterpart of evaluating a model's simple blocks on T + L periods.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ class Rows:
         return out
 
 
+class RowsArray(np.ndarray):
+    """A model's (T, T) entry that remembers its :class:`Rows` (``_rows``); arrays
+    derived from it (views, arithmetic) do not."""
+
+    _rows: Rows | None = None
+
+
 def _pad_add(a: NDArray, b: NDArray) -> NDArray:
     if a.shape[0] < b.shape[0]:
         a, b = b, a
@@ -64,6 +72,10 @@ def add_rows(a, b):
 def chain(m, dz, T: int):
     """``m @ dz``: a block's entry m (ShiftMatrix or (T, T) array) times an upstream
     entry dz (ShiftMatrix or Rows)."""
+    rows = getattr(m, "_rows", None)
+    if rows is not None:  # a nested model's entry: its dense rows, and its shifts
+        out = Rows(None, rows.dense @ dz.matrix(T))
+        return out if rows.shift is None else add_rows(out, chain(rows.shift, dz, T))
     if isinstance(m, ShiftMatrix):
         if isinstance(dz, ShiftMatrix):
             return m @ dz
@@ -79,7 +91,12 @@ def chain(m, dz, T: int):
 
 def public(entry, T: int):
     """What a model's JacobianDict holds: shifts as they are, the rest (T, T)."""
-    return entry.matrix(T) if isinstance(entry, Rows) else entry
+    if not isinstance(entry, Rows):
+        return entry
+    out = entry.matrix(T).view(RowsArray)
+    if entry.shift is not None or entry.dense.shape[0] > T:
+        out._rows = entry
+    return out
 
 
 def compose(J_block, J_total: dict[str, dict[str, object]], inputs_of_interest: Iterable[str]):
@@ -100,7 +117,11 @@ def compose(J_block, J_total: dict[str, dict[str, object]], inputs_of_interest: 
         if not upstream:
             continue
         rows = [(o, row[i]) for o, row in block.items() if i in row]
-        dense_rows = [(o, m) for o, m in rows if not isinstance(m, ShiftMatrix)]
+        dense_rows = [
+            (o, m)
+            for o, m in rows
+            if not isinstance(m, ShiftMatrix) and getattr(m, "_rows", None) is None
+        ]
         dense_cols = [(z, dz) for z, dz in upstream.items() if isinstance(dz, Rows)]
         done = set()
         if len(dense_rows) * len(dense_cols) > 1:
