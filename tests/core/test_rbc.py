@@ -238,3 +238,21 @@ def test_linear_and_nonlinear_agree_to_second_order(example):
         errs.append(err)
     # halving the shock quarters the gap: the difference is second order
     assert 3.0 < errs[1] / errs[0] < 5.0
+
+
+def test_no_unknowns_gives_the_jacobian_of_the_equations(example):
+    """Issue 16: with no unknowns (sequence-jacobian allows it) G is the model's Jacobian;
+    the determinacy check used to fail on the empty H_U. Here against the firm's
+    derivatives by hand: dY_t = (Y/Z) dZ_t + alpha (Y/K) dK_{t-1}, K and L held fixed."""
+    ss, model, T = example.ss, example.model, 12
+    G = model.solve_jacobian(ss, [], [], ["K", "Z"], T=T)
+    Y, K, Z, alpha = (float(ss[k]) for k in ("Y", "K", "Z", "alpha"))
+    np.testing.assert_allclose(np.asarray(G["Y"]["Z"]), Y / Z * np.eye(T), atol=1e-12)
+    np.testing.assert_allclose(np.asarray(G["Y"]["K"]), alpha * Y / K * np.eye(T, k=-1), atol=1e-12)
+    J = model.jacobian(ss, ["K", "Z"], T=T)
+    for o in J:
+        for z in J[o]:
+            np.testing.assert_allclose(np.asarray(G[o][z]), np.asarray(J[o][z]), atol=1e-14)
+    dZ = 0.01 * 0.8 ** np.arange(T)
+    irf = model.solve_impulse_linear(ss, [], [], {"Z": dZ})
+    np.testing.assert_allclose(irf["Y"], Y / Z * dZ, atol=1e-14)

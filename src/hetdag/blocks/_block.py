@@ -209,10 +209,22 @@ class Block(SolveMixin):
         return RemappedBlock(self, mapping, name)
 
     def rename(self, name: str | None = None, suffix: str | None = None) -> Block:
-        """The block under a new name, or its name plus ``suffix`` (sequence-jacobian)."""
+        """The block under a new name, or its name plus ``suffix`` (sequence-jacobian).
+
+        With ``suffix`` a model or solved block also renames the blocks inside it
+        (``hh`` -> ``hh_men``), as sequence-jacobian does, so that two renamed copies
+        keep their internals and ``options`` apart; its variables keep their names
+        (rename those with :meth:`remap`).
+        """
         if (name is None) == (suffix is None):
             raise ModelSpecError(f"Block {self.name!r}: rename() takes a name or a suffix")
-        return RemappedBlock(self, {}, name if name is not None else self.name + suffix)
+        if suffix is not None:
+            return self._with_suffix(suffix)
+        return RemappedBlock(self, {}, name)
+
+    def _with_suffix(self, suffix: str) -> Block:
+        """This block named ``name + suffix``; blocks holding others override it."""
+        return RemappedBlock(self, {}, self.name + suffix)
 
 
 def _use_given(block: Block, given: JacobianDict, ss, inputs, outputs, T) -> JacobianDict:
@@ -279,6 +291,7 @@ class RemappedBlock(Block):
     def __init__(self, block: Block, mapping: Mapping[str, str], name: str | None = None):
         super().__init__()
         if isinstance(block, RemappedBlock):
+            name = name or block.name  # a remap of a renamed block keeps the new name
             mapping = {
                 **{k: mapping.get(v, v) for k, v in block.mapping.items()},
                 **{k: v for k, v in mapping.items() if k not in block.mapping.values()},
@@ -319,6 +332,9 @@ class RemappedBlock(Block):
             (self.block.name if k == self.name else k): v for k, v in ss.internals.items()
         }
         return inner
+
+    def _with_suffix(self, suffix: str) -> Block:
+        return RemappedBlock(self.block._with_suffix(suffix), self.mapping, self.name + suffix)
 
     def lead_span(self, ss) -> int:
         return self.block.lead_span(self._to_inner(ss))

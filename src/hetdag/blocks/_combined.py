@@ -150,6 +150,13 @@ class CombinedBlock(Block):
         nest = {o: {z: public(m, T) for z, m in total.get(o, {}).items()} for o in self.outputs}
         return JacobianDict(nest, T, self.name)
 
+    def _with_suffix(self, suffix: str) -> CombinedBlock:
+        # sequence-jacobian's rename(suffix=) of a combined block renames its blocks too
+        other = CombinedBlock([b._with_suffix(suffix) for b in self.blocks], self.name + suffix)
+        if hasattr(self, "solve_defaults"):
+            other.solve_defaults = dict(self.solve_defaults)
+        return other
+
     def solved(self, unknowns, targets, name: str | None = None, **kwargs):
         """Wrap this combination into a solved block with internal unknowns."""
         from ._solved import SolvedBlock

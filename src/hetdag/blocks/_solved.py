@@ -56,6 +56,10 @@ class SolvedBlock(Block):
         self.inputs = tuple(i for i in inner.inputs if i not in self.unknowns)
         self.outputs = tuple(list(self.unknowns) + [o for o in inner.outputs])
 
+    def _with_suffix(self, suffix: str) -> SolvedBlock:
+        inner = self.inner._with_suffix(suffix)
+        return SolvedBlock(inner, self.unknowns, self.targets, self.name + suffix, self.solver)
+
     def internal_blocks(self) -> list[str]:
         return self.inner.internal_blocks()
 

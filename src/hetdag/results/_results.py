@@ -10,6 +10,7 @@ heterogeneous-agent block's internals (policies, distribution) under
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -137,7 +138,8 @@ class ImpulseDict(_Result):
 
     ``kind`` is ``"deviation"`` (from the steady state) or ``"level"``.
     Arithmetic: ``irf + ss`` -> levels, ``path - ss`` -> deviations,
-    ``irf * 100``, ``irf1 + irf2``, ``irf / ss`` (relative deviations).
+    ``irf * 100``, ``irf1 + irf2``, ``irf / ss`` (relative deviations), ``-``, ``abs``;
+    ``irf[["C", "K"]]`` selects, ``irf1 | irf2`` merges (sequence-jacobian's ImpulseDict).
     ``internals[block]`` holds per-period policies and distributions when requested.
     """
 
@@ -160,42 +162,61 @@ class ImpulseDict(_Result):
     def _new(self, values, kind=None):
         return ImpulseDict(values, self.T, kind or self.kind, self.internals, self.label)
 
-    def __add__(self, other):
-        if isinstance(other, SteadyState):
-            return self._new({k: v + other[k] for k, v in self.items() if k in other}, "level")
-        if isinstance(other, ImpulseDict):
-            return self._new({k: v + other[k] for k, v in self.items() if k in other})
+    def _binary(self, other, op: Callable, kind: str | None = None):
+        """``op`` key by key: with a SteadyState or ImpulseDict on the keys both have,
+        with a number on every key; NotImplemented otherwise."""
+        if isinstance(other, (SteadyState, ImpulseDict)):
+            return self._new({k: op(v, other[k]) for k, v in self.items() if k in other}, kind)
         if np.isscalar(other):
-            return self._new({k: v + other for k, v in self.items()})
+            return self._new({k: op(v, other) for k, v in self.items()})
         return NotImplemented
+
+    def __add__(self, other):
+        kind = "level" if isinstance(other, SteadyState) else None
+        return self._binary(other, operator.add, kind)
 
     __radd__ = __add__
 
     def __sub__(self, other):
-        if isinstance(other, SteadyState):
-            return self._new({k: v - other[k] for k, v in self.items() if k in other}, "deviation")
-        if isinstance(other, ImpulseDict):
-            return self._new({k: v - other[k] for k, v in self.items() if k in other})
-        if np.isscalar(other):
-            return self._new({k: v - other for k, v in self.items()})
-        return NotImplemented
+        kind = "deviation" if isinstance(other, SteadyState) else None
+        return self._binary(other, operator.sub, kind)
+
+    def __rsub__(self, other):
+        return self._binary(other, lambda a, b: b - a)
 
     def __mul__(self, other):
-        if np.isscalar(other):
-            return self._new({k: v * other for k, v in self.items()})
-        return NotImplemented
+        return self._binary(other, operator.mul)
 
     __rmul__ = __mul__
 
-    def __neg__(self):
-        return self * -1.0
-
     def __truediv__(self, other):
-        if isinstance(other, SteadyState):
-            return self._new({k: v / other[k] for k, v in self.items() if k in other})
-        if np.isscalar(other):
-            return self._new({k: v / other for k, v in self.items()})
-        return NotImplemented
+        return self._binary(other, operator.truediv)
+
+    def __rtruediv__(self, other):
+        return self._binary(other, lambda a, b: b / a)
+
+    def __neg__(self):
+        return self._new({k: -v for k, v in self.items()})
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self._new({k: np.abs(v) for k, v in self.items()})
+
+    def __or__(self, other):
+        """Merge: this one's sequences, then ``other``'s (which win on shared names),
+        in that order, as sequence-jacobian's ``ImpulseDict | ImpulseDict``."""
+        if not isinstance(other, ImpulseDict):
+            return NotImplemented
+        merged = self._new({**self, **other})
+        merged.internals = {**self.internals, **other.internals}
+        return merged
+
+    @property
+    def toplevel(self) -> dict:
+        """The sequences as a plain dict (sequence-jacobian's name)."""
+        return dict(self)
 
     def __getitem__(self, key):
         if isinstance(key, (list, tuple)):

@@ -70,7 +70,7 @@ def check_determinacy(H_U: np.ndarray, n: int, T: int, name: str) -> int:
     the same number; otherwise the result is reported as a DeterminacyWarning that asks
     for a longer T.
     """
-    if T < 8:
+    if T < 8 or n == 0:  # no unknowns: nothing to solve, G is the model's Jacobian
         return 0
     det = toeplitz_symbol(H_U, n, T)
     w, w_half = winding_number(det), winding_number(toeplitz_symbol(H_U, n, T, window=T // 4))

@@ -190,10 +190,12 @@ def solve_jacobian(
     # (factored_hu) is then served from its cache instead of accumulating the unknowns
     # again (two-asset HANK G: 1.04 -> 0.92 s)
     J = block.jacobian(ss, unknowns + inputs, T=T)
-    lu = factored_hu(block, ss, unknowns, targets, T, check_determinacy, H_U_factored)
-    H_Z = J.stack(targets, inputs)
-    G_U = -lu.solve_many(H_Z)  # (nu*T, nz*T)
     nu, nz = len(unknowns), len(inputs)
+    if nu:
+        lu = factored_hu(block, ss, unknowns, targets, T, check_determinacy, H_U_factored)
+        G_U = -lu.solve_many(J.stack(targets, inputs))  # (nu*T, nz*T)
+    else:  # no unknowns (sequence-jacobian allows it): G is the model's Jacobian
+        G_U = np.zeros((0, nz * T))
     G_blocks = G_U.reshape(nu, T, nz, T)
     G: dict[str, dict[str, object]] = {
         u: {z: G_blocks[a, :, b, :] for b, z in enumerate(inputs)} for a, u in enumerate(unknowns)
@@ -240,12 +242,13 @@ def solve_impulse_linear(
     ss = as_steady_state(ss)
     unknowns, targets = check_unknowns_targets(block, unknowns, targets)
     T = shock_horizon(shocks, block)
-    lu = factored_hu(block, ss, unknowns, targets, T, check_determinacy, H_U_factored)
     dZ = {k: np.asarray(v, dtype=float) for k, v in shocks.items()}
     J = block.jacobian(ss, unknowns + list(dZ), T=T)
-    dH = J.subset(targets).apply(dZ)
-    rhs = np.concatenate([dH[t] for t in targets])
-    dU = -lu.solve(rhs)
+    dU = np.zeros(0)  # no unknowns: the response is the model's Jacobian times the shocks
+    if unknowns:
+        lu = factored_hu(block, ss, unknowns, targets, T, check_determinacy, H_U_factored)
+        dH = J.subset(targets).apply(dZ)
+        dU = -lu.solve(np.concatenate([dH[t] for t in targets]))
     dUd = {u: dU[a * T : (a + 1) * T] for a, u in enumerate(unknowns)}
     resp = J.apply({**dZ, **dUd})
     outputs = list(block.outputs) if outputs is None else _names(outputs)
