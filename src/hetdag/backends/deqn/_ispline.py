@@ -71,7 +71,10 @@ def mpc_consumption(head: jax.Array, coh: jax.Array, basis: jax.Array) -> jax.Ar
     """
     alpha = jax.nn.sigmoid(head[..., 0])
     w = jax.nn.softmax(head[..., 1:], axis=-1)[..., 1:]
-    mpc = alpha[..., None] * (1.0 - jnp.einsum("...k,jk->...j", w, basis))
+    # 1 - sum_k w_k B_k >= 0 since the w_k sum to at most 1 and B_k <= 1; in float32 it
+    # can round to -1e-7 when one weight saturates (a logit of 30), which would make
+    # consumption fall: clip at 0
+    mpc = alpha[..., None] * jnp.maximum(1.0 - jnp.einsum("...k,jk->...j", w, basis), 0.0)
     dm = jnp.diff(coh, axis=-1, prepend=jnp.zeros_like(coh[..., :1]))
     return jnp.cumsum(mpc * dm, axis=-1)
 
