@@ -47,6 +47,8 @@ if str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 
 MODELS = ("ks", "hank", "two_asset")
+# households whose step is the user's, the same function in both libraries (same_steps.py)
+SAME_STEP_MODELS = ("ks_ssj", "ks_user", "labor_ssj")
 TARGETS = {
     "steady state": 0.5,
     "household Jacobian": 0.5,
@@ -415,7 +417,44 @@ def _ssj_ss_options(hd_hh) -> dict:
     return {"backward_tol": hd_hh.backward_tol, "forward_tol": hd_hh.forward_tol}
 
 
+def _same_steps():
+    """benchmarks/same_steps.py, the households whose step is the user's (``--steps same``)."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import same_steps
+
+    return same_steps
+
+
+def build_same_step_case(name: str, cfg: Config) -> Case:
+    """A household whose backward step is the user's, the same function in both libraries."""
+    ss_mod = _same_steps()
+    n_e, n_a = cfg.grids["ks"]
+    hd_model, hd_ss, hd_hh, (unknowns, targets, exogenous) = ss_mod.build_hetdag(name, n_e, n_a)
+    ints = hd_ss.internals[hd_hh.name]
+    grids = {k: np.array(ints[k]) for k in ("e_grid", "Pi", "a_grid")}
+    ssj_model, ssj_hh = ss_mod.build_ssj(name, grids)
+    tighten_ssj_household(ssj_hh, _ssj_ss_options(hd_hh))
+    calib = {k: hd_ss[k] for k in hd_model.inputs}
+    calib.update({k: hd_ss[k] for k in ("n_e", "n_a")})
+    with quiet():
+        ssj_ss = ssj_model.steady_state(calib)
+    hh_inputs = _needed_inputs(hd_hh, hd_model, unknowns, exogenous)
+    from hetdag.examples import krusell_smith as ks
+
+    label = ss_mod.LABELS[name].format(n_e, n_a)
+    case = Case(
+        name, label, hd_model, hd_ss, hd_hh, ssj_model, ssj_ss, ssj_hh, hh_inputs,
+        unknowns, targets, exogenous, ks.shock(cfg.T), calib, grids, det=cfg.check_determinacy,
+    )  # fmt: skip
+    case.cold = False  # the first-run row (--first-run) times the KS example instead
+    return case
+
+
 def build_case(name: str, cfg: Config) -> Case:
+    if name in SAME_STEP_MODELS:
+        return build_same_step_case(name, cfg)
     if name == "ks":
         from hetdag.examples import krusell_smith as ex
 
@@ -1094,7 +1133,7 @@ def run_model(name: str, cfg: Config, res: Results, directory: str | None = None
         )
     if directory is not None and cfg.cold and case.cold:
         cold_start(case, cfg, res, directory)
-    if directory is not None and cfg.memory:
+    if directory is not None and cfg.memory and name in MODELS:
         memory_peak(case, cfg, res, _ssj_data(case, directory))
     return case
 
@@ -1193,7 +1232,14 @@ def report(res: Results, cfg: Config) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny grids, T=50, one run")
-    p.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of these")
+    p.add_argument(
+        "--models", default=None, help=f"comma-separated subset of {MODELS + SAME_STEP_MODELS}"
+    )
+    p.add_argument(
+        "--steps", choices=("ours", "same"), default="ours",
+        help="ours: hetdag's example households; same: both libraries run the same step "
+        f"functions (SSJ's hh_sim and hh_labor, a user-style numba step): {SAME_STEP_MODELS}",
+    )  # fmt: skip
     p.add_argument(
         "--runs", type=int, default=None, help="best of N (default 9; 5 for the slow tasks)"
     )
@@ -1208,8 +1254,9 @@ def main(argv=None) -> int:
         cfg.T = args.T
     cfg.cold = not args.no_cold
     cfg.memory = not args.no_memory
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    bad = [m for m in models if m not in MODELS]
+    default = SAME_STEP_MODELS if args.steps == "same" else MODELS
+    models = [m.strip() for m in (args.models or ",".join(default)).split(",") if m.strip()]
+    bad = [m for m in models if m not in MODELS + SAME_STEP_MODELS]
     if bad:
         p.error(f"unknown model(s) {bad}; choose from {MODELS}")
     res = Results()
