@@ -44,6 +44,7 @@ _MIN_DAMPING = 1 / 64  # a step that makes NaN or inf is halved down to this, th
 _H_PROBE = 1e-5  # one-sided probes of the derivative, relative to the continuation value
 _MAX_GAIN = 1e3  # largest Newton step, in multiples of the residual, taken as it is
 _MAX_MOVE = 0.5  # largest relative change of any state's backward variable per step
+_PROBE_SANE = 1e-2  # a probe moving the step's output by more (relative) was mis-batched
 
 
 def applies(blk, Pis: list) -> bool:
@@ -122,7 +123,7 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
             # colour), one-sided from X1. Unverified: a poor derivative makes Newton slower,
             # it cannot change the answer
             st = _H_PROBE * np.maximum(np.abs(W), 1e-12)
-            probes = _stack_step(ctx, v, {bp: W + st * parity}, 2)[b]
+            probes = _probe(ctx, v, bp, b, W + st * parity, X1)
             newton_coefficients_1d(
                 probes.reshape(2, n_e, -1), X1.reshape(n_e, -1), st.reshape(n_e, -1),
                 pol.reshape(n_e, -1), grid, cf, cl,
@@ -143,6 +144,28 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
             good, lam = (X, d), 1.0
             X = X + d
     return None, limit, bw, diff
+
+
+def _probe(ctx, v: dict, bp: str, b: str, cont: np.ndarray, X1: np.ndarray) -> np.ndarray:
+    """The step's backward variable on the two probe slices ``cont`` (2, *shape).
+
+    Batched where that was verified on an earlier iterate. A step that indexes where a
+    constraint binds (SSJ's ``hh_labor``: ``np.nonzero(a < a_grid[0])``) maps a batch
+    slice by slice only while nobody is constrained, so a batch verified early can turn
+    wrong later: such a batch mixes states across slices and moves the outputs by O(1),
+    where a probe of relative size ``_H_PROBE`` moves them by about that much. Probes
+    further than ``_PROBE_SANE`` (relative) from the unperturbed step are redone slice
+    by slice, and the block stops batching them.
+    """
+    probes = _stack_step(ctx, v, {bp: cont}, 2)[b]
+    key = (2, ctx.shape)
+    if ctx.batchable.get(key):
+        with np.errstate(all="ignore"):
+            far = np.abs(probes - X1) > _PROBE_SANE * np.abs(X1)
+        if far.any():
+            ctx.batchable[key] = False
+            probes = _stack_step(ctx, v, {bp: cont}, 2)[b]
+    return probes
 
 
 __all__ = ["applies", "newton_backward"]
