@@ -94,8 +94,8 @@ def forward_step_lottery_1d(D, x, grid, Pi, tmp, out):
         for k in range(n_a):
             tmp[r, k] = 0.0
         row = tmp[r]
-        p, v = 0, 0.0
-        j, lo, hi = 0, grid[0], grid[1]
+        p, v = np.int64(0), 0.0  # not a literal 0: numba would compile callees twice
+        j, lo, hi = np.int64(0), grid[0], grid[1]  # not a literal: see above
         for k in range(n_a):
             xk = x[r, k]
             d = D[r, k]
