@@ -11,6 +11,7 @@ import hetdag as hd
 from hetdag.errors import HetdagError
 from hetdag.utils._blas import one_blas_thread as _one_blas_thread
 
+
 def one_blas_thread():
     """Context: one BLAS thread (see :mod:`hetdag.utils._blas`)."""
     return _one_blas_thread()

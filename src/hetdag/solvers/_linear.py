@@ -19,11 +19,11 @@ from scipy import linalg
 
 from ..errors import ModelSpecError
 from ..jacobians._factored import RCOND_MIN, lu_factor_checked
-from ..utils._blas import one_blas_thread
 from ..jacobians._jacobian_dict import JacobianDict, check_T
 from ..jacobians._shift import add, matmul
 from ..results import ImpulseDict
 from ..results._results import in_fingerprint_scope
+from ..utils._blas import one_blas_thread
 from ._determinacy import check_determinacy
 from ._protocol import as_steady_state, shock_horizon
 from ._scope import scope_key
