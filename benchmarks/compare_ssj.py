@@ -1105,7 +1105,7 @@ def first_run(case: Case, cfg: Config, res: Results, directory: str) -> None:
     grid = list(cfg.grids[case.name])
     data = _ssj_data(case, directory)
     runs = {"hd": [], "ssj": []}
-    for k in range(cfg.first_runs):
+    for _ in range(cfg.first_runs):
         for lib in ("hd", "ssj"):
             cache = tempfile.mkdtemp(prefix=f"numba-{lib}-", dir=directory)
             env = {"NUMBA_CACHE_DIR": cache}
