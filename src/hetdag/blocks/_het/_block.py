@@ -302,7 +302,12 @@ class HetBlock(SteadyStateMixin, TransitionMixin, Block):
 
     # ------------------------------------------------------- steady state
     # ------------------------------------------------------- Jacobians
-    def _jacobian(self, ss, inputs: list[str], T: int) -> JacobianDict:
+    def _jacobian_for(self, ss, inputs: list[str], outputs: list[str], T: int) -> JacobianDict:
+        # the fake-news steps 2 and 3 run per output: skip those not asked for (H_U of
+        # Krusell-Smith needs A, not C)
+        return self._jacobian(ss, inputs, T, outputs).subset(outputs)
+
+    def _jacobian(self, ss, inputs: list[str], T: int, outputs=None) -> JacobianDict:
         from ._fake_news import fake_news_jacobian
 
         for i in inputs:
@@ -316,7 +321,7 @@ class HetBlock(SteadyStateMixin, TransitionMixin, Block):
         scheme = self.jacobian_scheme
         if "twosided" in o:
             scheme = "central" if o["twosided"] else "forward"
-        return fake_news_jacobian(self, ss, inputs, T, h, scheme)
+        return fake_news_jacobian(self, ss, inputs, T, h, scheme, outputs)
 
     def _option(self, name: str):
         """``backward_tol``, ``forward_tol`` or ``backward_maxit`` for this call: the
