@@ -47,12 +47,24 @@ if str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 
 MODELS = ("ks", "hank", "two_asset")
+# households whose step is the user's, the same function in both libraries (same_steps.py)
+SAME_STEP_MODELS = ("ks_ssj", "ks_user", "labor_ssj")
 TARGETS = {
     "steady state": 0.5,
     "household Jacobian": 0.5,
     "G from scratch": 0.5,
     "nonlinear IRF": 0.3,
     "cold start": 0.5,
+    "first run": 1.0,
+}
+FIRST_RUN_LIMIT_S = 15.0  # hetdag's first run of the Krusell-Smith example, seconds
+# with --steps same (the user's step in both libraries) the targets are tighter
+TARGETS_SAME = {
+    "steady state": 0.5,
+    "household Jacobian": 0.4,
+    "G from scratch": 0.4,
+    "nonlinear IRF": 0.2,
+    "IRF, first call": 0.3,
 }
 AGREE_TOL = 1e-3  # relative agreement of Jacobians and G
 SS_TOL = 1e-6  # relative agreement of steady-state aggregates
@@ -79,6 +91,7 @@ class Config:
     # --quick turns it off; full runs keep hetdag's default (on)
     check_determinacy: bool = True
     pause: float = 0.2  # idle seconds before each timed run (see PAUSE)
+    first_runs: int = 2  # fresh processes with an empty numba cache, per library (KS)
 
     @classmethod
     def quick(cls) -> Config:
@@ -90,6 +103,7 @@ class Config:
             T_memory=100,
             check_determinacy=False,
             pause=0.0,
+            first_runs=1,
         )
 
 
@@ -415,7 +429,44 @@ def _ssj_ss_options(hd_hh) -> dict:
     return {"backward_tol": hd_hh.backward_tol, "forward_tol": hd_hh.forward_tol}
 
 
+def _same_steps():
+    """benchmarks/same_steps.py, the households whose step is the user's (``--steps same``)."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    import same_steps
+
+    return same_steps
+
+
+def build_same_step_case(name: str, cfg: Config) -> Case:
+    """A household whose backward step is the user's, the same function in both libraries."""
+    ss_mod = _same_steps()
+    n_e, n_a = cfg.grids["ks"]
+    hd_model, hd_ss, hd_hh, (unknowns, targets, exogenous) = ss_mod.build_hetdag(name, n_e, n_a)
+    ints = hd_ss.internals[hd_hh.name]
+    grids = {k: np.array(ints[k]) for k in ("e_grid", "Pi", "a_grid")}
+    ssj_model, ssj_hh = ss_mod.build_ssj(name, grids)
+    tighten_ssj_household(ssj_hh, _ssj_ss_options(hd_hh))
+    calib = {k: hd_ss[k] for k in hd_model.inputs}
+    calib.update({k: hd_ss[k] for k in ("n_e", "n_a")})
+    with quiet():
+        ssj_ss = ssj_model.steady_state(calib)
+    hh_inputs = _needed_inputs(hd_hh, hd_model, unknowns, exogenous)
+    from hetdag.examples import krusell_smith as ks
+
+    label = ss_mod.LABELS[name].format(n_e, n_a)
+    case = Case(
+        name, label, hd_model, hd_ss, hd_hh, ssj_model, ssj_ss, ssj_hh, hh_inputs,
+        unknowns, targets, exogenous, ks.shock(cfg.T), calib, grids, det=cfg.check_determinacy,
+    )  # fmt: skip
+    case.cold = False  # the first-run row (--first-run) times the KS example instead
+    return case
+
+
 def build_case(name: str, cfg: Config) -> Case:
+    if name in SAME_STEP_MODELS:
+        return build_same_step_case(name, cfg)
     if name == "ks":
         from hetdag.examples import krusell_smith as ex
 
@@ -505,6 +556,7 @@ class Results:
     memory: list = field(default_factory=list)  # (model, library, T, peak_bytes, seconds)
     notes: list = field(default_factory=list)
     profile: list = field(default_factory=list)  # (model, step, seconds)
+    same: set = field(default_factory=set)  # labels of households with the user's step
 
 
 def steady_state_timing(case: Case, cfg: Config, res: Results) -> None:
@@ -775,7 +827,7 @@ def irf_timing(case: Case, cfg: Config, res: Results, J_ssj) -> None:
          "hetdag reuses those it cached on its first call with this steady state")
     )  # fmt: skip
     res.rows.append(
-        (case.label, "IRF, first call", t_first, t_ssj_def, None,
+        (case.label, "IRF, first call", t_first, t_ssj_def, "IRF, first call",
          "as above, every hetdag Jacobian cache cleared before each run")
     )  # fmt: skip
     t_hd, irf_hd, t_ssj, irf_ssj = best_of_pair(run_hd, run_ssj, n)
@@ -918,11 +970,13 @@ mod.{func}(**{kwargs!r})
 """
 
 
-def run_fresh(func: str, **kwargs) -> dict:
+def run_fresh(func: str, env_extra: dict | None = None, **kwargs) -> dict:
     """Run ``func(**kwargs)`` of this module in a fresh interpreter; time it and read its
-    peak RSS (``ru_maxrss`` of RUSAGE_CHILDREN, in a launcher so that each run is alone)."""
+    peak RSS (``ru_maxrss`` of RUSAGE_CHILDREN, in a launcher so that each run is alone).
+    ``env_extra``: environment variables for the child (e.g. ``NUMBA_CACHE_DIR``)."""
     code = WORKER.format(path=str(Path(__file__).resolve()), func=func, kwargs=kwargs)
     env = dict(os.environ)
+    env.update(env_extra or {})
     env["PYTHONPATH"] = os.pathsep.join([str(SRC)] + [p for p in [env.get("PYTHONPATH")] if p])
     out = subprocess.run(
         [sys.executable, "-c", LAUNCHER, code], capture_output=True, text=True, env=env, check=True
@@ -1043,6 +1097,36 @@ def cold_start(case: Case, cfg: Config, res: Results, directory: str) -> None:
     )  # fmt: skip
 
 
+def first_run(case: Case, cfg: Config, res: Results, directory: str) -> None:
+    """What a new user waits for: a fresh process with an *empty* numba cache directory
+    (``NUMBA_CACHE_DIR``) imports the library, solves the steady state (calibration) and
+    computes G, numba compiling everything it uses. Runs alternate between the libraries,
+    each with its own new cache directory; the row reports the best, the note the range."""
+    grid = list(cfg.grids[case.name])
+    data = _ssj_data(case, directory)
+    runs = {"hd": [], "ssj": []}
+    for _ in range(cfg.first_runs):
+        for lib in ("hd", "ssj"):
+            cache = tempfile.mkdtemp(prefix=f"numba-{lib}-", dir=directory)
+            env = {"NUMBA_CACHE_DIR": cache}
+            if lib == "hd":
+                info = run_fresh(
+                    "fresh_hetdag", env, model=case.name, grid=grid, T=cfg.T,
+                    check_determinacy=case.det,
+                )  # fmt: skip
+            else:
+                info = run_fresh("fresh_ssj", env, model=case.name, data=data, T=cfg.T)
+            runs[lib].append(info["seconds"])
+    hd, ssj = runs["hd"], runs["ssj"]
+    res.rows.append(
+        (case.label, "first run", min(hd), min(ssj), "first run",
+         f"fresh process, empty numba cache: import + steady state (calibration) + G; "
+         f"{len(hd)} run(s): hetdag {min(hd):.1f}-{max(hd):.1f} s (target <= "
+         f"{FIRST_RUN_LIMIT_S:g} s: {'yes' if min(hd) <= FIRST_RUN_LIMIT_S else 'NO'}), SSJ "
+         f"{min(ssj):.1f}-{max(ssj):.1f} s")
+    )  # fmt: skip
+
+
 def memory_peak(case: Case, cfg: Config, res: Results, data: str) -> None:
     """Peak RSS of a fresh process: steady state, household Jacobian and G at T_memory."""
     grid, T = list(cfg.grids[case.name]), cfg.T_memory
@@ -1077,6 +1161,8 @@ def run_model(name: str, cfg: Config, res: Results, directory: str | None = None
             )
             return None
     case = build_case(name, cfg)
+    if name in SAME_STEP_MODELS:
+        res.same.add(case.label)
     steady_state_timing(case, cfg, res)
     calibration_timing(case, cfg, res)
     t_hd, t_ssj, J_hd, J_ssj, J_fine = jacobian_timing(case, cfg, res)
@@ -1094,7 +1180,9 @@ def run_model(name: str, cfg: Config, res: Results, directory: str | None = None
         )
     if directory is not None and cfg.cold and case.cold:
         cold_start(case, cfg, res, directory)
-    if directory is not None and cfg.memory:
+    if directory is not None and cfg.first_runs and case.name == "ks":
+        first_run(case, cfg, res, directory)
+    if directory is not None and cfg.memory and name in MODELS:
         memory_peak(case, cfg, res, _ssj_data(case, directory))
     return case
 
@@ -1116,7 +1204,7 @@ def report(res: Results, cfg: Config) -> str:
     add(hdr)
     add("-" * len(hdr))
     for model, task, hd, ssj, key, _ in res.rows:
-        target = TARGETS.get(key)
+        target = (TARGETS_SAME if model in res.same else TARGETS).get(key)
         ratio = hd / ssj if (hd is not None and ssj) else None
         met = "-" if ratio is None or target is None else ("yes" if ratio <= target else "NO")
         add(
@@ -1193,13 +1281,25 @@ def report(res: Results, cfg: Config) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny grids, T=50, one run")
-    p.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of these")
+    p.add_argument(
+        "--models", default=None, help=f"comma-separated subset of {MODELS + SAME_STEP_MODELS}"
+    )
+    p.add_argument(
+        "--steps", choices=("ours", "same"), default="ours",
+        help="ours: hetdag's example households; same: both libraries run the same step "
+        f"functions (SSJ's hh_sim and hh_labor, a user-style numba step): {SAME_STEP_MODELS}",
+    )  # fmt: skip
     p.add_argument(
         "--runs", type=int, default=None, help="best of N (default 9; 5 for the slow tasks)"
     )
     p.add_argument("--T", type=int, default=None)
     p.add_argument("--no-cold", action="store_true", help="skip the fresh-process cold start")
     p.add_argument("--no-memory", action="store_true", help="skip the T=1000 memory runs")
+    p.add_argument(
+        "--first-runs", type=int, default=None,
+        help="fresh processes with an empty numba cache per library, KS only (default 2; 0: "
+        "skip)",
+    )  # fmt: skip
     args = p.parse_args(argv)
     cfg = Config.quick() if args.quick else Config()
     if args.runs is not None:
@@ -1208,8 +1308,11 @@ def main(argv=None) -> int:
         cfg.T = args.T
     cfg.cold = not args.no_cold
     cfg.memory = not args.no_memory
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    bad = [m for m in models if m not in MODELS]
+    if args.first_runs is not None:
+        cfg.first_runs = args.first_runs
+    default = SAME_STEP_MODELS if args.steps == "same" else MODELS
+    models = [m.strip() for m in (args.models or ",".join(default)).split(",") if m.strip()]
+    bad = [m for m in models if m not in MODELS + SAME_STEP_MODELS]
     if bad:
         p.error(f"unknown model(s) {bad}; choose from {MODELS}")
     res = Results()

@@ -206,7 +206,7 @@ def _run(args) -> int:
     # everything that can be checked without solving is checked before solving
     _check_names(module, args, spec, helper_shock)
     if not _kernels_cached():
-        print("compiling numba kernels (first run only, about 30 s)...", flush=True)
+        print("compiling numba kernels (first run only, about 10-15 s)...", flush=True)
 
     t0 = time.perf_counter()
     kwargs = (

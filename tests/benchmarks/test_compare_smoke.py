@@ -89,3 +89,38 @@ def test_report_renders(bench, results):
     for word in ("steady state", "household Jacobian", "G from scratch", "nonlinear IRF"):
         assert word in text
     assert "Floor" in text and "Brute force" in text
+
+
+# ------------------------------------------------- --steps same (issue 21): the user's step
+@pytest.fixture(scope="module")
+def same_results(bench):
+    cfg = bench.Config.quick()
+    res = bench.Results()
+    for name in ("ks_user", "labor_ssj"):  # our user-style numba step; SSJ's hh_labor
+        bench.run_model(name, cfg, res)
+    return res
+
+
+@pytest.mark.parametrize("key", ["ss", "J_fine", "G_fine", "irf"])
+def test_same_step_households_agree(same_results, key):
+    vals = _values(same_results, key)
+    assert len(vals) == 2, vals
+    tol = 1e-6 if key == "ss" else 1e-3
+    assert all(v < tol for v in vals.values()), vals
+
+
+def test_same_step_report_uses_the_issue_21_targets(bench, same_results):
+    assert len(same_results.same) == 2
+    text = bench.report(same_results, bench.Config.quick())
+    assert "KS 2x40, user numba step" in text and "SSJ hh_labor" in text
+    assert "<=0.4" in text and "<=0.2" in text  # household Jacobian, G; nonlinear IRF
+
+
+def test_user_step_is_run_by_both_libraries(bench):
+    same_steps = bench._same_steps()
+    for name in same_steps.SAME_STEP_MODELS:
+        step, _ = same_steps.step_functions(name)
+        _, hd_ss, hd_hh, _ = same_steps.build_hetdag(name, 2, 40)
+        ints = hd_ss.internals[hd_hh.name]
+        _, ssj_hh = same_steps.build_ssj(name, {k: ints[k] for k in ("e_grid", "Pi", "a_grid")})
+        assert hd_hh.f is step and ssj_hh.backward_fun.f is step

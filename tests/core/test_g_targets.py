@@ -32,7 +32,9 @@ def test_g_computes_each_household_jacobian_once(monkeypatch):
     calls = []
     real = hh._jacobian
     monkeypatch.setattr(
-        hh, "_jacobian", lambda ss, inputs, T: calls.append(inputs) or real(ss, inputs, T)
+        hh,
+        "_jacobian",
+        lambda ss, inputs, T, outputs=None: calls.append(inputs) or real(ss, inputs, T, outputs),
     )
     for shocks in (["Z"], ["Z", "beta"]):
         ex.model.clear_caches()
@@ -41,3 +43,28 @@ def test_g_computes_each_household_jacobian_once(monkeypatch):
         assert len(calls) == 1 and set(shocks) - {"Z"} <= set(calls[0])
     # beta moves the households' saving, so capital: not a zero column
     assert np.max(np.abs(np.asarray(G["K"]["beta"]))) > 0
+
+
+def test_jacobian_of_some_outputs_differentiates_only_what_they_read(monkeypatch):
+    """H_U of Krusell-Smith (target asset_mkt = A - K) needs the household's A, not C:
+    the fake-news pass runs for A only (issue 21), and its entries equal the full
+    Jacobian's. A later request for every output still gets C."""
+    ex = krusell_smith.example(3, 60)
+    hh = next(b for b in ex.model.blocks if b.kind == "het")
+    asked = []
+    real = hh._jacobian
+
+    def recording(ss, inputs, T, outputs=None):
+        asked.append(outputs)
+        return real(ss, inputs, T, outputs)
+
+    monkeypatch.setattr(hh, "_jacobian", recording)
+    ex.model.clear_caches()
+    H = ex.model.jacobian(ex.ss, ex.unknowns + ["Z"], ex.targets, T=40)
+    assert asked == [["A"]]
+    full = ex.model.jacobian(ex.ss, ex.unknowns + ["Z"], T=40)
+    assert asked[-1] == ["A", "C"]  # everything, not served from the A-only pass
+    for i in ex.unknowns + ["Z"]:
+        a, b = np.asarray(H["asset_mkt"][i]), np.asarray(full["asset_mkt"][i])
+        assert np.array_equal(a, b), i
+    assert np.max(np.abs(np.asarray(full["C"]["K"]))) > 0

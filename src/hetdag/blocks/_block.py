@@ -178,11 +178,20 @@ class Block(SolveMixin):
                 return J.subset(outputs, inputs)
         if self.costly_jacobian and only_cached_jacobians():
             raise JacobianNotCached(self.name)
-        J = self._jacobian(ss, inputs, T).subset(outputs)
+        J = self._jacobian_for(ss, inputs, outputs, T)
         if len(self._jac_cache) > 32:
             self._jac_cache.clear()
         self._jac_cache[key] = J
         return J
+
+    def _depends_on(self, ss, outputs: list[str]) -> set[str]:
+        """Inputs whose Jacobians ``outputs`` may need (all, unless a block knows better)."""
+        return set(self.inputs)
+
+    def _jacobian_for(self, ss, inputs: list[str], outputs: list[str], T: int) -> JacobianDict:
+        """``_jacobian`` restricted to ``outputs``; blocks that can skip the work for the
+        other outputs (heterogeneous-agent and combined blocks) override it."""
+        return self._jacobian(ss, inputs, T).subset(outputs)
 
     def clear_caches(self) -> None:
         """Forget the cached Jacobians and factored H_U, here and in every nested block."""

@@ -138,14 +138,24 @@ class CombinedBlock(Block):
             all_ints.update(ints)
         return {k: v[:n_in] for k, v in outputs.items()}, all_ints
 
-    def _jacobian(self, ss, inputs: list[str], T: int) -> JacobianDict:
+    def _jacobian_for(self, ss, inputs: list[str], outputs: list[str], T: int) -> JacobianDict:
+        return self._jacobian(ss, inputs, T, outputs).subset(outputs)
+
+    def _jacobian(self, ss, inputs: list[str], T: int, outputs=None) -> JacobianDict:
+        """Forward accumulation along the DAG; with ``outputs``, only the blocks' outputs
+        those depend on are differentiated (H_U of Krusell-Smith needs the household's A,
+        not C: half of its fake-news products)."""
         total: dict[str, dict[str, object]] = {z: {z: identity(T)} for z in inputs}
         wanted = set(inputs)
+        needed = None if outputs is None else self._upstream(ss, outputs)
         for b in self.blocks:
             relevant = [i for i in b.inputs if i in total]
             if not relevant:
                 continue
-            Jb = b.jacobian(ss, relevant, T=T)
+            b_out = None if needed is None else [o for o in b.outputs if o in needed]
+            if b_out == []:
+                continue
+            Jb = b.jacobian(ss, relevant, b_out, T=T)
             total.update(compose(Jb, total, wanted))
         nest = {o: {z: public(m, T) for z, m in total.get(o, {}).items()} for o in self.outputs}
         return JacobianDict(nest, T, self.name)
@@ -156,6 +166,20 @@ class CombinedBlock(Block):
         if hasattr(self, "solve_defaults"):
             other.solve_defaults = dict(self.solve_defaults)
         return other
+
+    def _depends_on(self, ss, outputs: list[str]) -> set[str]:
+        return self._upstream(ss, outputs) & set(self.inputs)
+
+    def _upstream(self, ss, outputs) -> set[str]:
+        """``outputs`` and every variable they depend on within this model (simple blocks
+        say which inputs each output reads: Krusell-Smith's asset_mkt = A - K reads A,
+        not the C of goods_mkt)."""
+        needed = set(outputs)
+        for b in reversed(self.blocks):
+            mine = [o for o in b.outputs if o in needed]
+            if mine:
+                needed.update(b._depends_on(ss, mine))
+        return needed
 
     def solved(self, unknowns, targets, name: str | None = None, **kwargs):
         """Wrap this combination into a solved block with internal unknowns."""

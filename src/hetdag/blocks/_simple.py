@@ -247,6 +247,11 @@ class SimpleBlock(Block):
                     )
         return d
 
+    def _depends_on(self, ss, outputs: list[str]) -> set[str]:
+        """Inputs with a nonzero derivative of some of ``outputs`` (exact, symbolic)."""
+        d = self.derivatives(ss)
+        return {i for o in outputs for i in d.get(o, {})}
+
     def _jacobian(self, ss, inputs: list[str], T: int) -> JacobianDict:
         d = self.derivatives(ss)
         nest = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
 
 import numpy as np
@@ -10,27 +9,12 @@ from numpy.typing import NDArray
 
 import hetdag as hd
 from hetdag.errors import HetdagError
-
-_CONTROLLER: list = []  # threadpoolctl's controller, found once
+from hetdag.utils._blas import one_blas_thread as _one_blas_thread
 
 
 def one_blas_thread():
-    """Context: one BLAS thread (threadpoolctl, from the extra ``estimation``), else none.
-
-    The dense solves here are small (HANK's H_U is 900 x 900 with 3 right-hand sides):
-    OpenBLAS's threads cost more in wake-ups and spinning than they save, and on a
-    loaded 2-core machine a 3-column solve measured 90 ms on one thread against 600 ms
-    on two.
-    """
-    if not _CONTROLLER:
-        try:
-            from threadpoolctl import ThreadpoolController
-
-            _CONTROLLER.append(ThreadpoolController())
-        except ImportError:  # pragma: no cover - threadpoolctl comes with the extra
-            _CONTROLLER.append(None)
-    c = _CONTROLLER[0]
-    return contextlib.nullcontext() if c is None else c.limit(limits=1, user_api="blas")
+    """Context: one BLAS thread (see :mod:`hetdag.utils._blas`)."""
+    return _one_blas_thread()
 
 
 def _has_het(block) -> bool:

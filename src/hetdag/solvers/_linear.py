@@ -23,6 +23,7 @@ from ..jacobians._jacobian_dict import JacobianDict, check_T
 from ..jacobians._shift import add, matmul
 from ..results import ImpulseDict
 from ..results._results import in_fingerprint_scope
+from ..utils._blas import one_blas_thread
 from ._determinacy import check_determinacy
 from ._protocol import as_steady_state, shock_horizon
 from ._scope import scope_key
@@ -86,11 +87,14 @@ class FactoredHU:
     @property
     def lu(self) -> tuple:
         if self._lu is None:
-            self._lu = lu_factor_checked(self.H_U, self._what())
+            with one_blas_thread(self.H_U.shape[0]):
+                self._lu = lu_factor_checked(self.H_U, self._what())
         return self._lu
 
     def solve(self, b: np.ndarray) -> np.ndarray:
-        return linalg.lu_solve(self.lu, b, check_finite=False)
+        lu = self.lu
+        with one_blas_thread(self.H_U.shape[0]):
+            return linalg.lu_solve(lu, b, check_finite=False)
 
     def solve_many(self, B: np.ndarray) -> np.ndarray:
         """``H_U^{-1} B`` for B (n, m), with a condition check that costs one more column.
@@ -105,7 +109,8 @@ class FactoredHU:
         n = self.H_U.shape[0]
         probe = np.where(np.random.default_rng(0).random(n) < 0.5, -1.0, 1.0)
         try:
-            X = np.linalg.solve(self.H_U, np.column_stack([B, probe]))
+            with one_blas_thread(n):  # small: see hetdag.utils._blas
+                X = np.linalg.solve(self.H_U, np.column_stack([B, probe]))
         except np.linalg.LinAlgError:  # an exactly zero pivot
             raise self._singular(0.0) from None
         b = np.append(np.abs(B).sum(axis=0), n)

@@ -283,13 +283,12 @@ def _check_bounds(fn: str, amin: float, amax: float, n: int) -> None:
         raise ModelSpecError(f"{fn}: need finite 'amin' < 'amax', got {amin!r}, {amax!r}")
 
 
-# ---------------------------------------------------------------- numba kernels
-
-
-@njit(cache=True)
 def _rouwenhorst_matrix(n, p):
     """Rouwenhorst recursion with p = q: pad the (k-1)-state matrix into the four
-    corners of a k-state one with weights p, 1-p, 1-p, p, then halve interior rows."""
+    corners of a k-state one with weights p, 1-p, 1-p, p, then halve interior rows.
+
+    Plain NumPy on purpose: n is small, and as a numba kernel its slice arithmetic
+    compiled numba's shape-error formatting, 7.5 s of a new user's first run."""
     Pi = np.array([[p, 1.0 - p], [1.0 - p, p]])
     for k in range(3, n + 1):
         new = np.zeros((k, k))
@@ -299,9 +298,10 @@ def _rouwenhorst_matrix(n, p):
         new[1:, 1:] += p * Pi
         new[1:-1] /= 2.0
         Pi = new
-    for i in range(n):
-        Pi[i] /= Pi[i].sum()
-    return Pi
+    return Pi / Pi.sum(axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------- numba kernels
 
 
 @njit(cache=True)

@@ -63,7 +63,7 @@ def _interpolate_y_kernel(x, xq, y, out):
     for r in range(m):
         xr = x[r]
         yr = y[0] if y.shape[0] == 1 else y[r]
-        j, lo, hi = 0, xr[0], xr[1]
+        j, lo, hi = np.int64(0), xr[0], xr[1]  # a literal 0 compiles _locate twice
         for k in range(nq):
             q = xq[r, k]
             j, lo, hi = _locate(xr, q, j, lo, hi)
@@ -77,7 +77,7 @@ def _interpolate_coord_kernel(x, xq, xqi, xqpi):
     m, nq = xq.shape
     for r in range(m):
         xr = x[r]
-        j, lo, hi = 0, xr[0], xr[1]
+        j, lo, hi = np.int64(0), xr[0], xr[1]  # a literal 0 compiles _locate twice
         for k in range(nq):
             q = xq[r, k]
             j, lo, hi = _locate(xr, q, j, lo, hi)
@@ -165,7 +165,7 @@ def interpolate_y(x: ArrayLike, xq: ArrayLike, y: ArrayLike) -> NDArray[np.float
         xq2 = xq.reshape(-1, xq.shape[-1])
         y2 = y.reshape(-1, n) if y.ndim == x.ndim else y.reshape(1, n)
         out = np.empty(xq2.shape)
-        _interpolate_y_kernel(x2, xq2, y2, out)
+        _interpolate_y_kernel(*_writeable(x2, xq2, y2), out)
         return out.reshape(xq.shape)
     lead = _lead("interpolate_y", x=x, xq=xq, y=y)
     _check_xy("interpolate_y", x, y)
@@ -173,8 +173,14 @@ def interpolate_y(x: ArrayLike, xq: ArrayLike, y: ArrayLike) -> NDArray[np.float
     y2 = _rows(y, lead, "interpolate_y", "y")
     xq2 = _rows(xq, lead, "interpolate_y", "xq")
     out = np.empty(xq2.shape)
-    _interpolate_y_kernel(x2, xq2, y2, out)
+    _interpolate_y_kernel(*_writeable(x2, xq2, y2), out)
     return out.reshape(lead + xq.shape[-1:])
+
+
+def _writeable(*arrays):
+    # numba types a read-only array (a broadcast row, a frozen grid) apart from a
+    # writeable one and compiles the kernel again for it: 0.4-0.7 s of a first run
+    return [a if a.flags.writeable else a.copy() for a in arrays]
 
 
 def interpolate_coord(x: ArrayLike, xq: ArrayLike) -> tuple[NDArray[np.int64], NDArray]:

@@ -140,7 +140,7 @@ def local_backward_path_1d(coef, col, bw0, Pi, D, a_i, grid, b_idx, p_idx, g, cu
             for m in range(M):
                 dD[e, m] = 0.0
             row = dD[e]
-            p, v = 0, 0.0
+            p, v = np.int64(0), 0.0  # not a literal 0: numba would compile callees twice
             for m in range(M):
                 q = w[e, m] * da[e, m]
                 p, v = _pair_add(row, a_i[e, m], -q, q, p, v)
@@ -176,7 +176,7 @@ def newton_coefficients_1d(out, base, st, x, grid, cf, cl):
     E, M = base.shape
     top = grid[M - 1]
     for e in range(E):
-        j, lo, hi = 0, grid[0], grid[1]
+        j, lo, hi = np.int64(0), grid[0], grid[1]  # not a literal: see above
         for m in range(M):
             i, pi, j, lo, hi = _lottery_point(grid, x[e, m], j, lo, hi)
             for c in range(2):

@@ -289,13 +289,20 @@ def step4_jacobian(F: np.ndarray) -> np.ndarray:
 
 
 def fake_news_jacobian(
-    block, ss, inputs: list[str], T: int, h: float | None = None, scheme: str = "forward"
+    block,
+    ss,
+    inputs: list[str],
+    T: int,
+    h: float | None = None,
+    scheme: str = "forward",
+    outputs: list[str] | None = None,
 ) -> JacobianDict:
-    """Jacobian ``J[O][i]`` (T x T) of every aggregate output O w.r.t. scalar inputs."""
+    """Jacobian ``J[O][i]`` (T x T) of the aggregate outputs O (default: all) w.r.t.
+    scalar inputs."""
     if scheme not in H_DEFAULT:
         raise ValueError(f"scheme must be one of {sorted(H_DEFAULT)}, got {scheme!r}")
     ctx = _Context(block, ss)
-    outputs = list(block.outputs)
+    outputs = [o for o in block.outputs if outputs is None or o in outputs]
     h = H_DEFAULT[scheme] if h is None else h
     # An input that moves a Markov matrix is split in two: its effect through the step's
     # arguments, and its effect through Pi, which step 1 dates as if Pi_s moved e_s to
@@ -323,13 +330,15 @@ def fake_news_jacobian(
         )
     J = step4_jacobian(F)
     if markov:
-        J = _redate_markov(ctx, J, curlyE, len(inputs) - len(markov), len(markov), pseudo)
+        J = _redate_markov(ctx, J, curlyE, len(inputs) - len(markov), len(markov), pseudo, outputs)
     order = [pseudo.index(i) for i in inputs]
     nest = {o: {i: J[b, a] for a, i in zip(order, inputs)} for b, o in enumerate(outputs)}
     return JacobianDict(nest, T, block.name)
 
 
-def _redate_markov(ctx: _Context, J: np.ndarray, curlyE: np.ndarray, n0: int, n_m: int, pseudo):
+def _redate_markov(
+    ctx: _Context, J: np.ndarray, curlyE: np.ndarray, n0: int, n_m: int, pseudo, outputs
+):
     """Jacobians of Markov-moving inputs with ``Pi_s`` moving e_{s-1} to e_s.
 
     ``J`` (n_out, n0 + 2 n_m, T, T) holds, for each Markov-moving input, its "args" part
@@ -344,7 +353,7 @@ def _redate_markov(ctx: _Context, J: np.ndarray, curlyE: np.ndarray, n0: int, n_
     out[:, n0:, :, 1:] += late[:, :, :, :-1]
     E = np.empty((curlyE.shape[0], T) + ctx.shape)  # curlyE with its row T - 1
     E[:, : T - 1] = curlyE
-    last = E[:, T - 2] if T > 1 else np.stack([ctx.ints[o.lower()] for o in ctx.block.outputs])
+    last = E[:, T - 2] if T > 1 else np.stack([ctx.ints[o.lower()] for o in outputs])
     E[:, T - 1] = expectation_step_batch(last, ctx.lottery, ctx.Pis) if T > 1 else last
     after_lottery = ctx.lottery.forward(ctx.D)
     for k, i in enumerate(pseudo[n0 : n0 + n_m]):

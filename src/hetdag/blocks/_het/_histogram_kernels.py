@@ -61,11 +61,20 @@ def forward_iterate_1d(D, a_i, a_pi, Pi, tol, maxit, check_every, out):
             # the distance left, not the last change: a slow mode hides in a small change
             est = res * max(1.0, q / (1.0 - q)) if res_prev_finite else np.inf
             if res < tol and est < tol:
-                out[:] = nxt
+                _copy_2d(nxt, out)
                 return est, it
         cur, nxt = nxt, cur
-    out[:] = cur
+    _copy_2d(cur, out)
     return est, maxit
+
+
+@njit(cache=True)
+def _copy_2d(src, dst):
+    # a loop, not ``dst[:] = src``: numba compiles a shape check for that whose error
+    # message formatting took 4.5 s of a new user's first run
+    for e in range(src.shape[0]):
+        for j in range(src.shape[1]):
+            dst[e, j] = src[e, j]
 
 
 @njit(cache=True)
@@ -85,8 +94,8 @@ def forward_step_lottery_1d(D, x, grid, Pi, tmp, out):
         for k in range(n_a):
             tmp[r, k] = 0.0
         row = tmp[r]
-        p, v = 0, 0.0
-        j, lo, hi = 0, grid[0], grid[1]
+        p, v = np.int64(0), 0.0  # not a literal 0: numba would compile callees twice
+        j, lo, hi = np.int64(0), grid[0], grid[1]  # not a literal: see above
         for k in range(n_a):
             xk = x[r, k]
             d = D[r, k]

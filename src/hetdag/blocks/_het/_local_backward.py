@@ -118,10 +118,15 @@ def build_local_derivative(ctx, keys: list[str], h: float, step_fn):
     pred = local.apply(dcont)[0]
     # each row's own scale: the sum of its corner contributions before they cancel
     size = LocalDerivative(np.abs(coef), col, keys, E).apply(np.abs(dcont))[0]
+    eps = np.finfo(float).eps
     for ki, k in enumerate(keys):
         fd = diff[k][B * C].reshape(E, M)
         err = np.abs(pred[ki] - fd)
-        floor = 1e-10 * float(np.max(size[ki]))
+        # a difference of the step cannot resolve below the rounding of its own output: a
+        # state whose output reads no continuation value (SSJ's hh_labor solves its
+        # constrained households by Newton from a seed) differs by ~eps * |output|
+        level = np.abs(out[k][B * C]).reshape(E, M)
+        floor = 1e-10 * float(np.max(size[ki])) + 64 * eps * level
         if not np.all(err <= 1e-3 * size[ki] + floor):
             return None
     return local

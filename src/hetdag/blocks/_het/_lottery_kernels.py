@@ -25,6 +25,7 @@ beyond the grid are clipped to its ends. Every ``forward_*`` kernel has an
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from ...utils.interpolate import _locate
@@ -97,7 +98,7 @@ def lottery_1d(x, grid, a_i, a_pi):
     """
     n_rows, n_a = x.shape
     for r in range(n_rows):
-        j, lo, hi = 0, grid[0], grid[1]
+        j, lo, hi = np.int64(0), grid[0], grid[1]  # not a literal: see above
         for k in range(n_a):
             i, pi, j, lo, hi = _lottery_point(grid, x[r, k], j, lo, hi)
             a_i[r, k] = i
@@ -117,7 +118,7 @@ def forward_lottery_1d(D, a_i, a_pi, out):
         for j in range(n_a):
             out[r, j] = 0.0
         row = out[r]
-        p, v = 0, 0.0
+        p, v = np.int64(0), 0.0  # not a literal 0: numba would compile callees twice
         for j in range(n_a):
             pi = a_pi[r, j]
             d = D[r, j]
@@ -215,7 +216,7 @@ def forward_lottery_1d_batch(dx, D, a_i, a_pi, grid, out):
             for j in range(n_a):
                 out[b, r, j] = 0.0
             row = out[b, r]
-            p, v = 0, 0.0
+            p, v = np.int64(0), 0.0  # not a literal 0: numba would compile callees twice
             for j in range(n_a):
                 i = a_i[r, j]
                 m = D[r, j] * dx[b, r, j] / (grid[i + 1] - grid[i])

@@ -18,6 +18,11 @@ Krusell-Smith and HANK households (7 x 500) converge in 16-17 Newton steps, each
 step, one probe call and 3-6 sweeps: 9 ms in all against 18.6 ms plain with
 extrapolation, and 2e-12 from a plain iteration to 1e-13 instead of 5e-12.
 
+While the relative residual exceeds ``_FAR`` and plain steps keep cutting it, plain
+steps replace Newton's (one call of the step instead of three where its probes cannot be
+batched): from sequence-jacobian's start, a tenth of cash on hand consumed, Newton's
+first steps were trust-region-cut plain steps anyway (issue 21).
+
 Used for one backward variable, a 1-D policy and one Markov chain (``applies``). The
 derivative is not verified: a poor one makes Newton slower, never wrong, because the
 stopping rule judges the step itself. A Newton step whose next step makes NaN or inf, or
@@ -44,6 +49,10 @@ _MIN_DAMPING = 1 / 64  # a step that makes NaN or inf is halved down to this, th
 _H_PROBE = 1e-5  # one-sided probes of the derivative, relative to the continuation value
 _MAX_GAIN = 1e3  # largest Newton step, in multiples of the residual, taken as it is
 _MAX_MOVE = 0.5  # largest relative change of any state's backward variable per step
+_FAR = 0.2  # relative residual above which a plain step replaces Newton's ...
+_FAR_RATE = 0.8  # ... while successive plain steps cut it by this factor at least ...
+_FAR_STEPS = 20  # ... for this many plain steps at most
+_PROBE_SANE = 1e-2  # a probe moving the step's output by more (relative) was mis-batched
 
 
 def applies(blk, Pis: list) -> bool:
@@ -80,6 +89,7 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
     good = None  # (iterate, its Newton step) last accepted
     lam = 1.0  # damping of the last Newton step
     pol_old, diff, diff_prev = None, np.inf, np.inf
+    rel_prev, n_plain = np.inf, 0  # relative residual of the last plain step; their count
     limit = min(_MAXIT, blk._option("backward_maxit"))
     with np.errstate(all="ignore"):
         for it in range(limit):
@@ -117,12 +127,26 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
                     return out, it, None, diff
                 diff_prev = diff
             pol_old = pol
+            # far from the fixed point (SSJ's start, a tenth of cash on hand consumed, has
+            # marginal values up to 20x too high) the trust region below cuts Newton's
+            # step to about the plain one anyway, and a derivative probed there says
+            # little about the fixed point: step plainly, one call instead of the step
+            # and its probes (two more calls where the step cannot be batched). KS from
+            # SSJ's start: 76 -> 56 calls; SSJ's hh_labor: no convergence in 40 Newton
+            # steps -> 31 steps, 68 calls
+            rel = float(np.max(np.abs(r) / np.maximum(np.abs(X), 1e-300)))
+            if rel > _FAR and rel < _FAR_RATE * rel_prev and n_plain < _FAR_STEPS:
+                rel_prev, n_plain = rel, n_plain + 1
+                good, lam = (X, r), 1.0
+                X = X1
+                continue
+            rel_prev = np.inf  # a Newton step: a plain one may follow if it left us far
             # the step's derivative at each cell's two corners: perturb the continuation
             # values at every other grid point at once (each state sees one corner per
             # colour), one-sided from X1. Unverified: a poor derivative makes Newton slower,
             # it cannot change the answer
             st = _H_PROBE * np.maximum(np.abs(W), 1e-12)
-            probes = _stack_step(ctx, v, {bp: W + st * parity}, 2)[b]
+            probes = _probe(ctx, v, bp, b, W + st * parity, X1)
             newton_coefficients_1d(
                 probes.reshape(2, n_e, -1), X1.reshape(n_e, -1), st.reshape(n_e, -1),
                 pol.reshape(n_e, -1), grid, cf, cl,
@@ -143,6 +167,28 @@ def newton_backward(blk, v: dict, P: np.ndarray, shape: tuple, bw: dict, tol: fl
             good, lam = (X, d), 1.0
             X = X + d
     return None, limit, bw, diff
+
+
+def _probe(ctx, v: dict, bp: str, b: str, cont: np.ndarray, X1: np.ndarray) -> np.ndarray:
+    """The step's backward variable on the two probe slices ``cont`` (2, *shape).
+
+    Batched where that was verified on an earlier iterate. A step that indexes where a
+    constraint binds (SSJ's ``hh_labor``: ``np.nonzero(a < a_grid[0])``) maps a batch
+    slice by slice only while nobody is constrained, so a batch verified early can turn
+    wrong later: such a batch mixes states across slices and moves the outputs by O(1),
+    where a probe of relative size ``_H_PROBE`` moves them by about that much. Probes
+    further than ``_PROBE_SANE`` (relative) from the unperturbed step are redone slice
+    by slice, and the block stops batching them.
+    """
+    probes = _stack_step(ctx, v, {bp: cont}, 2)[b]
+    key = (2, ctx.shape)
+    if ctx.batchable.get(key):
+        with np.errstate(all="ignore"):
+            far = np.abs(probes - X1) > _PROBE_SANE * np.abs(X1)
+        if far.any():
+            ctx.batchable[key] = False
+            probes = _stack_step(ctx, v, {bp: cont}, 2)[b]
+    return probes
 
 
 __all__ = ["applies", "newton_backward"]

@@ -18,7 +18,6 @@ from numpy.typing import NDArray
 from ...errors import ConvergenceError, ModelSpecError
 from ...solvers._protocol import granted_tolerance
 from ...utils.extrapolate import IterateExtrapolator
-from .._parsing import read_outputs
 from . import _histogram_kernels as K
 from ._newton_backward import applies as newton_applies
 from ._newton_backward import newton_backward
@@ -270,7 +269,7 @@ class SteadyStateMixin:
             )
         init = self.backward_init(*[v[i] for i in self.init_inputs])
         init = init if isinstance(init, tuple) else (init,)
-        named = dict(zip(read_outputs(self.backward_init), init))
+        named = dict(zip(self.init_outputs, init))
         bw = {}
         for b in self.backward:
             x = np.asarray(named[b], dtype=float)
@@ -287,7 +286,7 @@ class SteadyStateMixin:
         init also returns ``fininc``), at the steady state's inputs, kept as internals."""
         if self.backward_init is None:
             return {}
-        names = read_outputs(self.backward_init)
+        names = self.init_outputs
         if all(n in self.backward for n in names):
             return {}
         init = self.backward_init(*[v[i] for i in self.init_inputs])
