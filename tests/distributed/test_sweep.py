@@ -75,6 +75,12 @@ def test_grid_errors():
     ]
 
 
+def _dask_config(key):
+    import dask
+
+    return dask.config.get(key)
+
+
 def test_local_cluster_equals_serial():
     distributed = pytest.importorskip("distributed")
     from hetdag.distributed import ClientPool, local_cluster, worker_report
@@ -102,6 +108,9 @@ def test_local_cluster_equals_serial():
                 assert sorted(len(a) for a in affinity.values()) == [1, 1]
                 assert len(set.union(*affinity.values())) == 2
             assert par.where.startswith("dask")
+            # workers start with LEAN_CONFIG: Dask's statistical profiler is off
+            flags = client.run(_dask_config, "distributed.worker.profile.enabled")
+            assert list(flags.values()) == [False, False]
             assert len({p.worker for p in par}) == 2  # both workers took points
             for a, b in zip(serial, par):
                 assert a.params == b.params and a.error == b.error

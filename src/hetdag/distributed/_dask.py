@@ -66,9 +66,26 @@ def jobqueue_prologue(cache_dir: str = "$TMPDIR/hetdag-numba-cache") -> list[str
     return lines
 
 
-def local_cluster(n_workers: int = 2, cache_dir: str | None = None, **kwargs):
+# Dask's per-worker housekeeping, measured on a 16-point Krusell-Smith sweep on 2 workers:
+# 0.7 s of CPU beside 6.1 s of tasks with the defaults, 0.3 s with these (mostly the
+# statistical profiler, which samples the task thread's stack every 10 ms). On a machine
+# with as many workers as cores that CPU is taken from the tasks.
+LEAN_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
+def local_cluster(
+    n_workers: int = 2, cache_dir: str | None = None, config: dict | None = None, **kwargs
+):
     """A ``dask.distributed.LocalCluster`` of single-threaded worker processes set up for
-    hetdag (see :func:`worker_environment`). Close it (or use ``with``) when done."""
+    hetdag (see :func:`worker_environment`). ``config`` is the ``dask.config`` its workers
+    start with: by default ``LEAN_CONFIG`` (Dask's profiler off, its monitors polled less
+    often); pass ``{}`` to keep the current one. Close it (or use ``with``) when done."""
+    import dask
+
     distributed = _distributed()
     kw = {
         "n_workers": n_workers,
@@ -78,7 +95,9 @@ def local_cluster(n_workers: int = 2, cache_dir: str | None = None, **kwargs):
         "env": worker_environment(cache_dir),
     }
     kw.update(kwargs)
-    return distributed.LocalCluster(**kw)
+    # workers take the config current when the cluster starts (their nanny passes it on)
+    with dask.config.set(LEAN_CONFIG if config is None else config):
+        return distributed.LocalCluster(**kw)
 
 
 def _worker_info() -> dict:

@@ -19,6 +19,7 @@ class PointResult:
     traceback: str | None = None
     seconds: float = 0.0
     worker: str = field(default="local")
+    cpu_seconds: float = 0.0  # CPU time of the calling thread (helper threads not counted)
 
     @property
     def ok(self) -> bool:
@@ -30,7 +31,7 @@ def run_point(task: Callable, index: int, params: Mapping) -> PointResult:
     import os
     import socket
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.thread_time()
     where = f"{socket.gethostname()}:{os.getpid()}"
     try:
         value = task(**params)
@@ -42,5 +43,13 @@ def run_point(task: Callable, index: int, params: Mapping) -> PointResult:
             traceback=traceback.format_exc(),
             seconds=time.perf_counter() - t,
             worker=where,
+            cpu_seconds=time.thread_time() - c,
         )
-    return PointResult(index, dict(params), value, seconds=time.perf_counter() - t, worker=where)
+    return PointResult(
+        index,
+        dict(params),
+        value,
+        seconds=time.perf_counter() - t,
+        worker=where,
+        cpu_seconds=time.thread_time() - c,
+    )

@@ -67,20 +67,36 @@ def _inverse_spd(L, Linv, out):  # pragma: no cover - compiled
             out[i, j] = s
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc", "contract"})
 def levinson_loglik(Gam, X, out_status):  # pragma: no cover - compiled
     """Exact log-likelihood (without the 2 pi constant) of X (N, n) given Gam (H, n, n).
 
     ``Gam[h] = E[x_{t+h} x_t']``; lags at or beyond H are zero. Fills
     ``out_status = [m, j]`` with the period m and column j where a prediction-error
     covariance V_m stopped being positive definite, or [-1, -1].
+
+    Layout: every sequence over j is stored with j last and contiguous, in the order in
+    which the recursion walks it, so the O(m n^3) steps are n^3 stride-1 loops of length
+    m that vectorise: ``Phi[i, k, j-1] = Phi_{m,j}``, ``Psi[i, k, N-j] = Psi_{m,j}``
+    (reversed), ``GamR[i, k, N-1-h] = Gam[h]`` and ``XR[k, N-1-t] = X[t, k]`` (reversed).
+    ``fastmath`` allows only reassociation and fused multiply-adds (the sums over j are
+    vectorised reductions); no flag assumes finite values, so -inf and NaN checks hold.
     """
     N, n = X.shape
     H = Gam.shape[0]
-    Phi = np.zeros((N, n, n))  # Phi[j-1] = Phi_{m,j}
-    Psi = np.zeros((N, n, n))
-    Phi_old = np.zeros((N, n, n))
-    Psi_old = np.zeros((N, n, n))
+    Phi = np.zeros((n, n, N))
+    Psi = np.zeros((n, n, N))
+    Phi_new = np.zeros((n, n, N))
+    Psi_new = np.zeros((n, n, N))
+    GamR = np.zeros((n, n, N))
+    for h in range(min(H, N)):
+        for i in range(n):
+            for k in range(n):
+                GamR[i, k, N - 1 - h] = Gam[h, i, k]
+    XR = np.empty((n, N))
+    for t in range(N):
+        for k in range(n):
+            XR[k, N - 1 - t] = X[t, k]
     V = Gam[0].copy()
     U = Gam[0].copy()
     ref = np.empty(n)
@@ -114,15 +130,13 @@ def levinson_loglik(Gam, X, out_status):  # pragma: no cover - compiled
             out_status[0] = m
             out_status[1] = bad
             return -np.inf
-        # prediction error of x_m
+        # prediction error e_m = x_m - sum_{j=1}^m Phi_{m,j} x_{m-j}  (x_{m-j}: XR[N-m+j-1])
         for i in range(n):
-            e[i] = X[m, i]
-        for j in range(1, m + 1):
-            for i in range(n):
-                s = 0.0
-                for k in range(n):
-                    s += Phi[j - 1, i, k] * X[m - j, k]
-                e[i] -= s
+            s = X[m, i]
+            for k in range(n):
+                for q in range(m):
+                    s -= Phi[i, k, q] * XR[k, N - m + q]
+            e[i] = s
         # forward substitution L z = e
         for i in range(n):
             s = e[i]
@@ -137,20 +151,14 @@ def levinson_loglik(Gam, X, out_status):  # pragma: no cover - compiled
         ll -= 0.5 * (logdet + quad)
         if m == N - 1:
             break
-        # order m+1 coefficients
+        # Delta_m = Gam(m+1) - sum_{j=1}^m Phi_{m,j} Gam(m+1-j)  (Gam(m+1-j): GamR[N-2-m+j])
         for i in range(n):
             for k in range(n):
-                Delta[i, k] = Gam[m + 1, i, k] if m + 1 < H else 0.0
-        for j in range(1, m + 1):
-            h = m + 1 - j
-            if h >= H:
-                continue
-            for i in range(n):
-                for k in range(n):
-                    s = 0.0
-                    for l in range(n):
-                        s += Phi[j - 1, i, l] * Gam[h, l, k]
-                    Delta[i, k] -= s
+                s = GamR[i, k, N - 2 - m] if m + 1 < H else 0.0
+                for l in range(n):
+                    for q in range(m):
+                        s -= Phi[i, l, q] * GamR[l, k, N - 1 - m + q]
+                Delta[i, k] = s
         bad = _cholesky_small(U, LU, ref)
         if bad >= 0:
             out_status[0] = m
@@ -167,24 +175,28 @@ def levinson_loglik(Gam, X, out_status):  # pragma: no cover - compiled
                     t += Delta[l, i] * Vinv[l, k]
                 Pnew[i, k] = s
                 Qnew[i, k] = t
-        for j in range(1, m + 1):
-            r = m + 1 - j  # Psi_{m, m+1-j}, Phi_{m, m+1-j}
-            for i in range(n):
-                for k in range(n):
-                    s = 0.0
-                    t = 0.0
-                    for l in range(n):
-                        s += Pnew[i, l] * Psi[r - 1, l, k]
-                        t += Qnew[i, l] * Phi[r - 1, l, k]
-                    Phi_old[j - 1, i, k] = Phi[j - 1, i, k] - s
-                    Psi_old[j - 1, i, k] = Psi[j - 1, i, k] - t
-        # the new coefficients are in the *_old buffers: swap
-        Phi, Phi_old = Phi_old, Phi
-        Psi, Psi_old = Psi_old, Psi
+        # Phi_{m+1,j} = Phi_{m,j} - P Psi_{m,m+1-j}:  Phi[q] with Psi[N-m+q], q = j-1
+        # Psi_{m+1,j} = Psi_{m,j} - Q Phi_{m,m+1-j}:  Psi[N-m+q] with Phi[q], q = m-j
+        lo = N - m
         for i in range(n):
             for k in range(n):
-                Phi[m, i, k] = Pnew[i, k]
-                Psi[m, i, k] = Qnew[i, k]
+                p = Pnew[i, 0]
+                c = Qnew[i, 0]
+                for q in range(m):
+                    Phi_new[i, k, q] = Phi[i, k, q] - p * Psi[0, k, lo + q]
+                for q in range(m):
+                    Psi_new[i, k, lo + q] = Psi[i, k, lo + q] - c * Phi[0, k, q]
+                for l in range(1, n):
+                    p = Pnew[i, l]
+                    c = Qnew[i, l]
+                    for q in range(m):
+                        Phi_new[i, k, q] -= p * Psi[l, k, lo + q]
+                    for q in range(m):
+                        Psi_new[i, k, lo + q] -= c * Phi[l, k, q]
+                Phi_new[i, k, m] = Pnew[i, k]
+                Psi_new[i, k, lo - 1] = Qnew[i, k]
+        Phi, Phi_new = Phi_new, Phi
+        Psi, Psi_new = Psi_new, Psi
         for i in range(n):
             for k in range(n):
                 s = 0.0
