@@ -40,9 +40,15 @@ class Rows:
 
 class RowsArray(np.ndarray):
     """A model's (T, T) entry that remembers its :class:`Rows` (``_rows``); arrays
-    derived from it (views, arithmetic) do not."""
+    computed from it are plain arrays, and it prints as one."""
 
     _rows: Rows | None = None
+
+    def __array_wrap__(self, obj, context=None, return_scalar=False):
+        return obj.view(np.ndarray) if isinstance(obj, np.ndarray) else obj
+
+    def __repr__(self) -> str:
+        return repr(self.view(np.ndarray))
 
 
 def _pad_add(a: NDArray, b: NDArray) -> NDArray:
@@ -93,9 +99,11 @@ def public(entry, T: int):
     """What a model's JacobianDict holds: shifts as they are, the rest (T, T)."""
     if not isinstance(entry, Rows):
         return entry
-    out = entry.matrix(T).view(RowsArray)
-    if entry.shift is not None or entry.dense.shape[0] > T:
-        out._rows = entry
+    out = entry.matrix(T)
+    if entry.shift is None and entry.dense.shape[0] == T:
+        return out  # nothing beyond T to remember
+    out = out.view(RowsArray)
+    out._rows = entry
     return out
 
 
